@@ -1,0 +1,54 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Pool } from 'pg';
+import type { AwsAccess } from '../common/aws';
+import { roleSessionName } from '../common/aws';
+import { destinationFromProperties } from '../common/destination';
+import { completeDelivery, getDelivery } from '../common/store/deliveries';
+import { getProfile } from '../common/store/profiles';
+import type { DeliveryResult, FinalizeInput } from '../common/types';
+import { buildManifest } from './manifest';
+import { s3Failure } from './s3-failure';
+
+/**
+ * Writes manifest.json after every file is complete; its presence tells the end
+ * user the delivery is whole. Then marks the delivery completed in our table.
+ */
+export async function finalizeManifest(deps: { metaPool: Pool; aws: AwsAccess }, input: FinalizeInput): Promise<DeliveryResult> {
+  const delivery = await getDelivery(deps.metaPool, input.deliveryId);
+  const profile = await getProfile(deps.metaPool, input.profileId);
+  const destination = destinationFromProperties(profile.properties);
+  const { target } = input;
+  const manifestKey = `${target.folder}manifest.json`;
+  const manifest = buildManifest(input, { startedAt: delivery.startedAt, completedAt: new Date().toISOString() });
+
+  const s3 = deps.aws.s3(
+    target.region,
+    deps.aws.roleCredentials({
+      roleArn: target.roleArn,
+      externalId: destination.externalId,
+      sessionName: roleSessionName('manifest', input.deliveryId),
+      region: target.region,
+    }),
+  );
+  try {
+    await s3
+      .send(
+        new PutObjectCommand({
+          Bucket: target.bucket,
+          Key: manifestKey,
+          Body: JSON.stringify(manifest, null, 2),
+          ContentType: 'application/json',
+          ...(target.acl ? { ACL: target.acl } : {}),
+        }),
+      )
+      .catch((e: unknown) => {
+        throw s3Failure(e, target, manifestKey, 'PutObject');
+      });
+  } finally {
+    s3.destroy();
+  }
+  const rows = input.files.reduce((n, f) => n + f.rows, 0);
+  const bytes = input.files.reduce((n, f) => n + f.bytes, 0);
+  await completeDelivery(deps.metaPool, input.deliveryId, { manifestKey, rows, bytes });
+  return { deliveryId: input.deliveryId, bucket: target.bucket, manifestKey, rows, bytes, files: input.files };
+}

@@ -1,0 +1,48 @@
+import type { Pool } from 'pg';
+import type { AwsAccess } from '../common/aws';
+import type { DeliveryInput } from '../common/types';
+import { assumeRole, type AssumeRoleInput } from './assume-role';
+import { exportDataset, type ExportDatasetInput } from './export-dataset';
+import { toFailure } from './failures';
+import { finalizeManifest } from './finalize-manifest';
+import { loadProfile } from './load-profile';
+import { recordFailure, type RecordFailureInput } from './record-outcome';
+import { uploadFile } from './upload-file';
+import type { FinalizeInput, UploadFileInput } from '../common/types';
+
+export interface ActivityDeps {
+  /** Our metadata database (profiles, datasets, deliveries). */
+  metaPool: Pool;
+  /** The database datasets are read from; the same as metaPool unless SOURCE_DATABASE_URL is set. */
+  sourcePool: Pool;
+  aws: AwsAccess;
+  /** Target size of one multipart upload part, after compression (S3 minimum 5 MiB). */
+  partBytes?: number;
+}
+
+const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+
+/** Every error leaves an activity as a history-safe ApplicationFailure (see failures.ts). */
+function safe<A, R>(fn: (a: A) => Promise<R>): (a: A) => Promise<R> {
+  return async (a: A) => {
+    try {
+      return await fn(a);
+    } catch (e) {
+      throw toFailure(e);
+    }
+  };
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const partBytes = deps.partBytes ?? DEFAULT_PART_BYTES;
+  return {
+    loadProfile: safe((input: DeliveryInput) => loadProfile(deps.metaPool, input)),
+    assumeRole: safe((input: AssumeRoleInput) => assumeRole(deps, input)),
+    exportDataset: safe((input: ExportDatasetInput) => exportDataset(deps, input)),
+    uploadFile: safe((input: UploadFileInput) => uploadFile({ ...deps, partBytes }, input)),
+    finalizeManifest: safe((input: FinalizeInput) => finalizeManifest(deps, input)),
+    recordFailure: safe((input: RecordFailureInput) => recordFailure(deps.metaPool, input)),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,36 @@
+import type { Column, Compression, DeliveredFile, FinalizeInput, Format } from '../common/types';
+
+export interface Manifest {
+  deliveryId: string;
+  profileId: string;
+  datasetId: string;
+  format: Format;
+  compression: Compression;
+  rowCount: number;
+  files: DeliveredFile[];
+  columns: Column[];
+  startedAt: string;
+  completedAt: string;
+  /** The Redshift COPY manifest shape, so a consumer can `COPY … MANIFEST` straight from this file. */
+  entries: { url: string; mandatory: true; meta: { content_length: number; record_count: number } }[];
+}
+
+export function buildManifest(input: FinalizeInput, times: { startedAt: string; completedAt: string }): Manifest {
+  return {
+    deliveryId: input.deliveryId,
+    profileId: input.profileId,
+    datasetId: input.datasetId,
+    format: input.format,
+    compression: input.compression,
+    rowCount: input.files.reduce((n, f) => n + f.rows, 0),
+    files: input.files,
+    columns: input.columns,
+    startedAt: times.startedAt,
+    completedAt: times.completedAt,
+    entries: input.files.map((f) => ({
+      url: `s3://${input.target.bucket}/${f.key}`,
+      mandatory: true,
+      meta: { content_length: f.bytes, record_count: f.rows },
+    })),
+  };
+}

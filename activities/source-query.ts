@@ -1,0 +1,110 @@
+import type { PoolClient } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import type { Readable } from 'node:stream';
+import { DatashareError, ValidationError } from '../common/errors';
+import { bindNamedParams, rewriteNamedParams, trimStatement } from '../common/sql-params';
+import type { Column, Format } from '../common/types';
+
+/**
+ * Runs a dataset's SQL against the source database for one profile.
+ *
+ * Profile properties named `:name` in the SQL are always passed as bound values,
+ * never spliced into SQL text. COPY cannot take bind parameters, so for the
+ * export each value travels as a transaction-local setting (bound through
+ * set_config) and the SQL reads it back with current_setting(), cast to the
+ * type Postgres itself inferred for that parameter.
+ */
+
+export interface DatasetQuery {
+  sql: string;
+  keyColumns: string[];
+  properties: Readonly<Record<string, string>>;
+  profileId: string;
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The dataset's SQL as a derived table; newlines keep a trailing `-- comment` from eating the parenthesis. */
+function wrapped(sql: string): string {
+  return `(\n${trimStatement(sql)}\n) AS datashare_src`;
+}
+
+/** Errors from Postgres about the dataset's SQL are the dataset author's to fix, not transient. */
+export function asQueryError(e: unknown, datasetHint: string): unknown {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  // Class 42 (syntax/undefined object), 22 (data exception), 25006 (read-only transaction), 0A (not supported).
+  if (typeof code === 'string' && (code.startsWith('42') || code.startsWith('22') || code === '25006' || code.startsWith('0A'))) {
+    return new DatashareError('DatasetQueryError', `${datasetHint}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return e;
+}
+
+/**
+ * Read-only snapshot transaction: a dataset's SQL can never modify the source,
+ * and every file of an export sees the same data.
+ */
+export async function beginReadOnly(client: PoolClient): Promise<void> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+}
+
+/** Columns (with Postgres type names) the dataset yields for this profile; checks the key columns exist. */
+export async function describeDataset(client: PoolClient, q: DatasetQuery): Promise<Column[]> {
+  const bound = bindNamedParams(q.sql, q.properties, q.profileId);
+  const res = await client.query({ text: `SELECT * FROM ${wrapped(bound.text)} LIMIT 0`, values: bound.values });
+  const fields = res.fields;
+  const names = fields.map((f) => f.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) {
+    throw new ValidationError(`the dataset's SQL yields the column "${dup}" more than once; give each column a unique name with AS`);
+  }
+  for (const k of q.keyColumns) {
+    if (!names.includes(k)) {
+      throw new ValidationError(`key column "${k}" is not among the dataset's columns (${names.join(', ')}); pass --key with one of them`);
+    }
+  }
+  const types = await client.query<{ t: string }>({
+    text: 'SELECT format_type(oid, typmod) AS t FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS u(oid, typmod, i) ORDER BY i',
+    values: [fields.map((f) => f.dataTypeID), fields.map((f) => f.dataTypeModifier)],
+  });
+  return fields.map((f, i) => ({ name: f.name, type: types.rows[i]?.t ?? 'unknown' }));
+}
+
+/** Sets each bound property as a transaction-local setting and returns the COPY-ready SQL that reads them. */
+async function inlineParamsAsSettings(client: PoolClient, q: DatasetQuery): Promise<string> {
+  const bound = bindNamedParams(q.sql, q.properties, q.profileId);
+  if (bound.names.length === 0) return q.sql;
+  // Let Postgres infer each parameter's type exactly as it would for a bound query.
+  await client.query(`PREPARE datashare_probe AS ${trimStatement(bound.text)}`);
+  const { rows } = await client.query<{ types: string[] }>(
+    `SELECT parameter_types::text[] AS types FROM pg_prepared_statements WHERE name = 'datashare_probe'`,
+  );
+  await client.query('DEALLOCATE datashare_probe');
+  const types = rows[0]?.types ?? [];
+  for (let i = 0; i < bound.values.length; i++) {
+    await client.query('SELECT set_config($1, $2, true)', [`datashare.p${i + 1}`, bound.values[i]]);
+  }
+  return rewriteNamedParams(q.sql, (_name, index) => {
+    const type = types[index] ?? 'text';
+    return `(current_setting('datashare.p${index + 1}')::${type})`;
+  });
+}
+
+/**
+ * Opens the export as a COPY stream, ordered by the dataset's key.
+ *
+ * CSV is exactly what `COPY (query) TO STDOUT WITH (FORMAT csv, HEADER)` writes.
+ * JSON Lines is Postgres's own row_to_json text: JSON escapes every control
+ * character, so with quote and delimiter set to control bytes CSV mode never
+ * quotes it and each row comes out as one raw line, at COPY speed.
+ */
+export async function openCopyStream(client: PoolClient, q: DatasetQuery, format: Format): Promise<Readable> {
+  const sql = await inlineParamsAsSettings(client, q);
+  const order = q.keyColumns.map(quoteIdent).join(', ');
+  const copySql =
+    format === 'csv'
+      ? `COPY (SELECT * FROM ${wrapped(sql)} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`
+      : `COPY (SELECT row_to_json(datashare_src) FROM ${wrapped(sql)} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
+  return client.query(copyTo(copySql));
+}

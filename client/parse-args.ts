@@ -1,0 +1,59 @@
+import { ValidationError } from '../common/errors';
+import { COMPRESSIONS, DELIVERY_STATUSES, FORMATS, type Compression, type DeliveryStatus, type Format } from '../common/types';
+
+/** `key=value` pairs; the value may itself contain '='. */
+export function parseAssignments(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ValidationError(`"${pair}" is not key=value; write e.g. s3_bucket=acme-data`);
+    const key = pair.slice(0, eq);
+    if (key in out) throw new ValidationError(`property "${key}" is given twice`);
+    out[key] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+export function parseFormat(v: string | undefined): Format | undefined {
+  if (v === undefined) return undefined;
+  if (!(FORMATS as readonly string[]).includes(v)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}, not "${v}"`);
+  return v as Format;
+}
+
+export function parseCompression(v: string | undefined): Compression | undefined {
+  if (v === undefined) return undefined;
+  if (!(COMPRESSIONS as readonly string[]).includes(v)) {
+    throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}, not "${v}"`);
+  }
+  return v as Compression;
+}
+
+export function parseStatus(v: string | undefined): DeliveryStatus | undefined {
+  if (v === undefined) return undefined;
+  if (!(DELIVERY_STATUSES as readonly string[]).includes(v)) {
+    throw new ValidationError(`--status must be one of ${DELIVERY_STATUSES.join(', ')}, not "${v}"`);
+  }
+  return v as DeliveryStatus;
+}
+
+export function parseKeyColumns(v: string): string[] {
+  return v.split(',').map((k) => k.trim());
+}
+
+export function parseSince(v: string | undefined): Date | undefined {
+  if (v === undefined) return undefined;
+  const rel = /^(\d+)([smhd])$/.exec(v);
+  if (rel) {
+    const ms = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(Date.now() - Number(rel[1]) * ms);
+  }
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new ValidationError(`--since must be a time (2026-11-27T00:00:00Z) or a duration ago (90m, 24h, 7d), not "${v}"`);
+  return new Date(t);
+}
+
+export function parsePositiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) <= 0) throw new ValidationError(`${name} must be a positive whole number, not "${v}"`);
+  return Number(v);
+}

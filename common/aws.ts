@@ -1,0 +1,65 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { s3UsesPathStyle } from './config';
+
+export interface RoleSession {
+  roleArn: string;
+  externalId: string;
+  sessionName: string;
+  region: string;
+}
+
+/**
+ * How datashare reaches AWS. One seam, so tests can observe the credentials that
+ * were really issued (to prove they never leak) without replacing any AWS call.
+ */
+export interface AwsAccess {
+  /** STS as the sharer itself (environment / instance credentials). */
+  sts(region: string): STSClient;
+  /**
+   * Credentials of the end user's role, held in memory only. The provider
+   * re-assumes the role before the session expires, so an upload may outlive it.
+   */
+  roleCredentials(session: RoleSession): AwsCredentialIdentityProvider;
+  s3(region: string, credentials: AwsCredentialIdentityProvider): S3Client;
+}
+
+// Role chaining (a worker on EC2/ECS/EKS is itself an assumed role) caps sessions
+// at one hour; longer uploads rely on the provider's refresh instead.
+const ROLE_SESSION_SECONDS = 3600;
+
+export function createAwsAccess(env: NodeJS.ProcessEnv = process.env): AwsAccess {
+  const pathStyle = s3UsesPathStyle(env);
+  return {
+    sts: (region) => new STSClient({ region, maxAttempts: 3 }),
+    roleCredentials: (s) =>
+      fromTemporaryCredentials({
+        params: {
+          RoleArn: s.roleArn,
+          ExternalId: s.externalId,
+          RoleSessionName: s.sessionName,
+          DurationSeconds: ROLE_SESSION_SECONDS,
+        },
+        clientConfig: { region: s.region, maxAttempts: 3 },
+      }),
+    s3: (region, credentials) =>
+      new S3Client({
+        region,
+        credentials,
+        forcePathStyle: pathStyle,
+        maxAttempts: 3,
+        // Flexible checksums add headers that S3-compatible servers and older
+        // gateways reject; ETags plus our own sha256 in the manifest cover integrity.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
+  };
+}
+
+/** RoleSessionName: 2–64 chars of [\w+=,.@-]; it shows in the end user's CloudTrail, so it names the delivery. */
+export function roleSessionName(purpose: string, id: string): string {
+  const name = `datashare-${purpose}-${id}`.replace(/[^\w+=,.@-]/g, '-');
+  return name.slice(0, 64);
+}

@@ -1,0 +1,72 @@
+import type { Pool, PoolClient } from 'pg';
+import { NotFoundError } from '../errors';
+import type { Compression, Format } from '../types';
+
+export interface DatasetRow {
+  id: string;
+  sql: string;
+  keyColumns: string[];
+  format: Format;
+  compression: Compression;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface DbDataset {
+  id: string;
+  sql: string;
+  key_columns: string[];
+  format: Format;
+  compression: Compression;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toRow(r: DbDataset): DatasetRow {
+  return {
+    id: r.id,
+    sql: r.sql,
+    keyColumns: r.key_columns,
+    format: r.format,
+    compression: r.compression,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+type Queryable = Pool | PoolClient;
+
+export async function findDataset(db: Queryable, id: string): Promise<DatasetRow | undefined> {
+  const { rows } = await db.query<DbDataset>('SELECT * FROM datasets WHERE id = $1', [id]);
+  return rows[0] ? toRow(rows[0]) : undefined;
+}
+
+export async function getDataset(db: Queryable, id: string): Promise<DatasetRow> {
+  const d = await findDataset(db, id);
+  if (!d) throw new NotFoundError(`no dataset "${id}"; list them with: datashare dataset list`);
+  return d;
+}
+
+export async function listDatasets(db: Queryable): Promise<DatasetRow[]> {
+  const { rows } = await db.query<DbDataset>('SELECT * FROM datasets ORDER BY id');
+  return rows.map(toRow);
+}
+
+export async function saveDataset(
+  db: Queryable,
+  d: { id: string; sql: string; keyColumns: string[]; format: Format; compression: Compression },
+): Promise<DatasetRow> {
+  const { rows } = await db.query<DbDataset>(
+    `INSERT INTO datasets (id, sql, key_columns, format, compression) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET sql = EXCLUDED.sql, key_columns = EXCLUDED.key_columns,
+       format = EXCLUDED.format, compression = EXCLUDED.compression, updated_at = now()
+     RETURNING *`,
+    [d.id, d.sql, d.keyColumns, d.format, d.compression],
+  );
+  return toRow(rows[0]!);
+}
+
+export async function deleteDataset(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM datasets WHERE id = $1', [id]);
+  return (rowCount ?? 0) > 0;
+}

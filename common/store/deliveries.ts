@@ -1,0 +1,166 @@
+import type { Pool, PoolClient } from 'pg';
+import { NotFoundError } from '../errors';
+import type { Compression, DeliveredFile, DeliveryStatus, DeliveryView, Format } from '../types';
+
+type Queryable = Pool | PoolClient;
+
+interface DbDelivery {
+  id: string;
+  workflow_id: string;
+  profile_id: string;
+  dataset_id: string;
+  format: Format;
+  compression: Compression;
+  status: DeliveryStatus;
+  bucket: string | null;
+  folder: string | null;
+  manifest_key: string | null;
+  rows: string;
+  bytes: string;
+  uploaded_bytes: string;
+  error_type: string | null;
+  error_message: string | null;
+  started_at: Date;
+  completed_at: Date | null;
+  files: DeliveredFile[] | null;
+}
+
+const SELECT_VIEW = `
+  SELECT d.*,
+    (SELECT json_agg(json_build_object('key', f.key, 'bytes', f.bytes, 'rows', f.rows, 'sha256', f.sha256)
+                     ORDER BY f.file_index)
+       FROM delivery_files f WHERE f.delivery_id = d.id) AS files
+  FROM deliveries d`;
+
+function toView(r: DbDelivery): DeliveryView {
+  const view: DeliveryView = {
+    id: r.id,
+    profileId: r.profile_id,
+    datasetId: r.dataset_id,
+    workflowId: r.workflow_id,
+    format: r.format,
+    compression: r.compression,
+    status: r.status,
+    rows: Number(r.rows),
+    bytes: Number(r.bytes),
+    uploadedBytes: Number(r.uploaded_bytes),
+    bucket: r.bucket,
+    folder: r.folder,
+    files: (r.files ?? []).map((f) => ({ key: f.key, bytes: Number(f.bytes), rows: Number(f.rows), sha256: f.sha256 })),
+    manifestKey: r.manifest_key,
+    startedAt: r.started_at.toISOString(),
+    completedAt: r.completed_at ? r.completed_at.toISOString() : null,
+  };
+  if (r.error_type) view.error = { type: r.error_type, message: r.error_message ?? '' };
+  return view;
+}
+
+export async function insertDelivery(
+  db: Queryable,
+  d: { id: string; workflowId: string; profileId: string; datasetId: string; format: Format; compression: Compression },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO deliveries (id, workflow_id, profile_id, dataset_id, format, compression, status)
+     VALUES ($1, $2, $3, $4, $5, $6, 'running')`,
+    [d.id, d.workflowId, d.profileId, d.datasetId, d.format, d.compression],
+  );
+}
+
+export async function findDelivery(db: Queryable, id: string): Promise<DeliveryView | undefined> {
+  const { rows } = await db.query<DbDelivery>(`${SELECT_VIEW} WHERE d.id = $1`, [id]);
+  return rows[0] ? toView(rows[0]) : undefined;
+}
+
+export async function getDelivery(db: Queryable, id: string): Promise<DeliveryView> {
+  const d = await findDelivery(db, id);
+  if (!d) throw new NotFoundError(`no delivery "${id}"; list them with: datashare deliveries`);
+  return d;
+}
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  profileId?: string;
+  datasetId?: string;
+  since?: Date;
+  limit?: number;
+}
+
+export async function listDeliveries(db: Queryable, f: DeliveryFilter = {}): Promise<DeliveryView[]> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (sql: string, v: unknown) => {
+    args.push(v);
+    where.push(sql.replace('?', `$${args.length}`));
+  };
+  if (f.status) add('d.status = ?', f.status);
+  if (f.profileId) add('d.profile_id = ?', f.profileId);
+  if (f.datasetId) add('d.dataset_id = ?', f.datasetId);
+  if (f.since) add('d.started_at >= ?', f.since);
+  args.push(f.limit ?? 100);
+  const { rows } = await db.query<DbDelivery>(
+    `${SELECT_VIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.started_at DESC, d.id LIMIT $${args.length}`,
+    args,
+  );
+  return rows.map(toView);
+}
+
+export async function setDeliveryTarget(
+  db: Queryable,
+  id: string,
+  t: { bucket: string; folder: string; assumedRoleArn?: string },
+): Promise<void> {
+  await db.query(
+    `UPDATE deliveries SET bucket = $2, folder = $3, assumed_role_arn = COALESCE($4, assumed_role_arn), updated_at = now() WHERE id = $1`,
+    [id, t.bucket, t.folder, t.assumedRoleArn ?? null],
+  );
+}
+
+export async function recordAssumedRole(db: Queryable, id: string, assumedRoleArn: string): Promise<void> {
+  await db.query('UPDATE deliveries SET assumed_role_arn = $2, updated_at = now() WHERE id = $1', [id, assumedRoleArn]);
+}
+
+/** Progress while a file uploads: counts of what has been sent so far. */
+export async function recordProgress(
+  db: Queryable,
+  id: string,
+  p: { rows: number; bytes: number; uploadedBytesDelta: number },
+): Promise<void> {
+  await db.query(
+    `UPDATE deliveries SET rows = $2, bytes = $3, uploaded_bytes = uploaded_bytes + $4, updated_at = now() WHERE id = $1`,
+    [id, p.rows, p.bytes, p.uploadedBytesDelta],
+  );
+}
+
+export async function recordFile(db: Queryable, deliveryId: string, index: number, f: DeliveredFile): Promise<void> {
+  await db.query(
+    `INSERT INTO delivery_files (delivery_id, file_index, key, bytes, rows, sha256) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (delivery_id, file_index) DO UPDATE SET key = EXCLUDED.key, bytes = EXCLUDED.bytes,
+       rows = EXCLUDED.rows, sha256 = EXCLUDED.sha256, completed_at = now()`,
+    [deliveryId, index, f.key, f.bytes, f.rows, f.sha256],
+  );
+}
+
+export async function completeDelivery(
+  db: Queryable,
+  id: string,
+  c: { manifestKey: string; rows: number; bytes: number },
+): Promise<void> {
+  await db.query(
+    `UPDATE deliveries SET status = 'completed', manifest_key = $2, rows = $3, bytes = $4,
+       error_type = NULL, error_message = NULL, completed_at = now(), updated_at = now() WHERE id = $1`,
+    [id, c.manifestKey, c.rows, c.bytes],
+  );
+}
+
+export async function failDelivery(
+  db: Queryable,
+  id: string,
+  status: 'failed' | 'cancelled',
+  error: { type: string; message: string },
+): Promise<void> {
+  await db.query(
+    `UPDATE deliveries SET status = $2, error_type = $3, error_message = $4, completed_at = now(), updated_at = now()
+     WHERE id = $1 AND status = 'running'`,
+    [id, status, error.type, error.message],
+  );
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `npm test`: installs and starts the real local services (Temporal dev server,
+# PostgreSQL, moto with IAM enforcement), type-checks and lints, builds the CLI,
+# then runs every test file against those services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[[ -d node_modules ]] || npm ci --no-audit --no-fund
+bash scripts/stack/start.sh
+npm run --silent typecheck
+npm run --silent lint
+npm run --silent build
+
+report="$(mktemp)"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# A closing line any CI can read, whatever the runner prints before it.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' "$report" || true
+rm -f "$report"
+exit "$status"

@@ -1,0 +1,112 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type LogEntry, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { Pool } from 'pg';
+import { createAwsAccess, type AwsAccess } from '../../common/aws';
+import { loadConfig } from '../../common/config';
+import { Datashare } from '../../client/datashare';
+import { createWorker, workflowsPath } from '../../worker/create-worker';
+import { useTestEnv } from '../../scripts/local/stack-env';
+
+/** Every credential AWS issued to datashare during the suite, to prove none of them leaked. */
+export const issuedSecrets = new Set<string>();
+/** Everything the worker runtime logged. */
+export const logLines: string[] = [];
+
+function remember(c: { SecretAccessKey?: string; SessionToken?: string; AccessKeyId?: string } | undefined): void {
+  if (!c) return;
+  for (const v of [c.SecretAccessKey, c.SessionToken, c.AccessKeyId]) if (v) issuedSecrets.add(v);
+}
+
+function observeSts(sts: STSClient): STSClient {
+  sts.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      remember((out.output as { Credentials?: { SecretAccessKey?: string; SessionToken?: string; AccessKeyId?: string } }).Credentials);
+      return out;
+    },
+    { step: 'initialize', name: 'observeIssuedCredentials' },
+  );
+  return sts;
+}
+
+/**
+ * The real AWS access, with a tap on the credentials AWS hands back. Nothing is
+ * replaced: every call still goes to moto.
+ */
+export function observedAws(): AwsAccess {
+  const real = createAwsAccess();
+  return {
+    sts: (region) => observeSts(real.sts(region)),
+    roleCredentials: (s) => {
+      const provider = real.roleCredentials(s);
+      return async (o) => {
+        const c: AwsCredentialIdentity = await provider(o);
+        issuedSecrets.add(c.secretAccessKey);
+        if (c.sessionToken) issuedSecrets.add(c.sessionToken);
+        issuedSecrets.add(c.accessKeyId);
+        return c;
+      };
+    },
+    s3: (region, credentials) => real.s3(region, credentials),
+  };
+}
+
+let runtimeInstalled = false;
+function installRuntimeLogger(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger('DEBUG', (entry: LogEntry) => {
+      logLines.push(`${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {})}`);
+    }),
+  });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export interface Harness {
+  ds: Datashare;
+  pool: Pool;
+  temporal: Client;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+/** A running worker on a task queue of its own, plus a library client and clients for assertions. */
+export async function startHarness(opts: { taskQueue: string; partBytes?: number }): Promise<Harness> {
+  useTestEnv();
+  process.env.DATASHARE_TASK_QUEUE = opts.taskQueue;
+  installRuntimeLogger();
+  const config = loadConfig();
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 6 });
+  const aws = observedAws();
+  const { worker, connection: workerConnection } = await createWorker({
+    config,
+    deps: { metaPool: pool, sourcePool: pool, aws, ...(opts.partBytes ? { partBytes: opts.partBytes } : {}) },
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  const ds = new Datashare(config, aws);
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  return {
+    ds,
+    pool,
+    temporal,
+    worker,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await workerConnection.close();
+      await connection.close();
+      await ds.close();
+      await pool.end();
+    },
+  };
+}

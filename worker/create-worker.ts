@@ -1,0 +1,29 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+import type { Config } from '../common/config';
+
+export interface WorkerSetup {
+  config: Config;
+  deps: ActivityDeps;
+  /** A prebuilt workflow bundle (tests build it once); otherwise the worker bundles workflows/ itself. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Limits how many files upload at once on this worker, so memory is bounded by settings, not luck. */
+  maxConcurrentActivities?: number;
+}
+
+export function workflowsPath(): string {
+  return require.resolve('../workflows');
+}
+
+export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: setup.config.temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    namespace: setup.config.temporalNamespace,
+    taskQueue: setup.config.taskQueue,
+    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: workflowsPath() }),
+    activities: createActivities(setup.deps),
+    maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivities ?? 4,
+  });
+  return { worker, connection };
+}

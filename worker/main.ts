@@ -1,0 +1,32 @@
+import { Pool } from 'pg';
+import { createAwsAccess } from '../common/aws';
+import { loadConfig } from '../common/config';
+import { assertMigrated } from '../common/store/migrate';
+import { createWorker } from './create-worker';
+
+/** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals). */
+export async function runWorker(opts: { maxConcurrentActivities?: number } = {}): Promise<void> {
+  const config = loadConfig();
+  const metaPool = new Pool({ connectionString: config.databaseUrl, max: 10 });
+  const sourcePool =
+    config.sourceDatabaseUrl === config.databaseUrl ? metaPool : new Pool({ connectionString: config.sourceDatabaseUrl, max: 10 });
+  try {
+    await assertMigrated(metaPool);
+    const { worker, connection } = await createWorker({
+      config,
+      deps: { metaPool, sourcePool, aws: createAwsAccess() },
+      ...(opts.maxConcurrentActivities ? { maxConcurrentActivities: opts.maxConcurrentActivities } : {}),
+    });
+    process.stderr.write(
+      `datashare worker: task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace})\n`,
+    );
+    try {
+      await worker.run();
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    if (sourcePool !== metaPool) await sourcePool.end();
+    await metaPool.end();
+  }
+}

@@ -1,0 +1,2 @@
+export { deliveryWorkflow, progressQuery } from './delivery';
+export type { DeliveryProgress, DeliveryStep } from './delivery';
