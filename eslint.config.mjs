@@ -25,7 +25,7 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: nodeBuiltins.map((name) => ({
@@ -33,7 +33,11 @@ export default tseslint.config(
             message: 'Workflow code must be deterministic: do I/O in activities.',
           })),
           patterns: [
-            { group: ['../activities/*', '../client/*', '../worker/*', 'pg', 'pg-*', '@aws-sdk/*'], message: 'Workflow code must not import I/O modules.' },
+            {
+              group: ['../activities', '../activities/*', '../client/*', '../worker/*', 'pg', 'pg-*', '@aws-sdk/*'],
+              message: 'Workflow code must not import I/O modules (type-only imports are fine).',
+              allowTypeImports: true,
+            },
           ],
         },
       ],

@@ -77,11 +77,16 @@ async function inlineParamsAsSettings(client: PoolClient, q: DatasetQuery): Prom
   if (bound.names.length === 0) return q.sql;
   // Let Postgres infer each parameter's type exactly as it would for a bound query.
   await client.query(`PREPARE datashare_probe AS ${trimStatement(bound.text)}`);
-  const { rows } = await client.query<{ types: string[] }>(
-    `SELECT parameter_types::text[] AS types FROM pg_prepared_statements WHERE name = 'datashare_probe'`,
-  );
-  await client.query('DEALLOCATE datashare_probe');
-  const types = rows[0]?.types ?? [];
+  let types: string[];
+  try {
+    const { rows } = await client.query<{ types: string[] }>(
+      `SELECT parameter_types::text[] AS types FROM pg_prepared_statements WHERE name = 'datashare_probe'`,
+    );
+    types = rows[0]?.types ?? [];
+  } finally {
+    // Prepared statements outlive the transaction; pooled connections must not keep it.
+    await client.query('DEALLOCATE datashare_probe');
+  }
   for (let i = 0; i < bound.values.length; i++) {
     await client.query('SELECT set_config($1, $2, true)', [`datashare.p${i + 1}`, bound.values[i]]);
   }

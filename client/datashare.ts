@@ -98,7 +98,7 @@ export class Datashare {
     for (const [k, v] of Object.entries(updates)) {
       validatePropertyName(k);
       if (v.length > MAX_PROPERTY_VALUE) throw new ValidationError(`property "${k}" is longer than ${MAX_PROPERTY_VALUE} characters`);
-      if (/[\u0000]/.test(v)) throw new ValidationError(`property "${k}" contains a NUL character, which Postgres cannot store`);
+      if (v.includes('\u0000')) throw new ValidationError(`property "${k}" contains a NUL character, which Postgres cannot store`);
     }
     const existing = await profiles.findProfile(this.metaPool, id);
     const merged: Record<string, string> = { ...(existing?.properties ?? {}), ...updates };
@@ -182,6 +182,8 @@ export class Datashare {
     try {
       await client.query('BEGIN READ ONLY');
       await client.query(`PREPARE datashare_check AS SELECT ${keys} FROM (\n${bound.text}\n) AS datashare_src LIMIT 0`);
+      // Prepared statements outlive the transaction; pooled connections must not keep it.
+      await client.query('DEALLOCATE datashare_check');
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;

@@ -21,7 +21,7 @@ export interface VerifyReport {
 }
 
 function errText(e: unknown): string {
-  const name = typeof e === 'object' && e !== null && 'name' in e ? String((e as { name: unknown }).name) : 'Error';
+  const name = typeof e === 'object' && e !== null && 'name' in e ? String((e).name) : 'Error';
   return `${name}: ${e instanceof Error ? e.message : String(e)}`;
 }
 

@@ -13,7 +13,7 @@ npm run --silent build
 
 report="$(mktemp)"
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+DATASHARE_STACK_STARTED=1 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 # A closing line any CI can read, whatever the runner prints before it.
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../common/config';
@@ -11,8 +13,10 @@ export interface WorkerSetup {
   maxConcurrentActivities?: number;
 }
 
+/** workflows/index.js beside this file in dist/, or the TypeScript source when run from sources (tests, tsx). */
 export function workflowsPath(): string {
-  return require.resolve('../workflows');
+  const js = join(__dirname, '..', 'workflows', 'index.js');
+  return existsSync(js) ? js : join(__dirname, '..', 'workflows', 'index.ts');
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {

@@ -63,7 +63,7 @@ export async function saveDataset(
      RETURNING *`,
     [d.id, d.sql, d.keyColumns, d.format, d.compression],
   );
-  return toRow(rows[0]!);
+  return toRow(rows[0]);
 }
 
 export async function deleteDataset(db: Queryable, id: string): Promise<boolean> {

@@ -44,7 +44,7 @@ export async function saveProfile(db: Queryable, id: string, properties: Record<
      RETURNING *`,
     [id, JSON.stringify(properties)],
   );
-  return toRow(rows[0]!);
+  return toRow(rows[0]);
 }
 
 export async function deleteProfile(db: Queryable, id: string): Promise<boolean> {

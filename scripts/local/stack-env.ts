@@ -24,9 +24,9 @@ export function readStackEnv(): Record<string, string> {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const m = /^(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (!m) continue;
-    let v = m[2]!;
+    let v = m[2];
     if ((v.startsWith("'") && v.endsWith("'")) || (v.startsWith('"') && v.endsWith('"'))) v = v.slice(1, -1);
-    env[m[1]!] = v;
+    env[m[1]] = v;
   }
   return env;
 }
@@ -34,7 +34,7 @@ export function readStackEnv(): Record<string, string> {
 /** The stack's environment with DATABASE_URL pointing at the test database. */
 export function testEnv(): Record<string, string> {
   const env = readStackEnv();
-  const url = new URL(env.DATABASE_URL!);
+  const url = new URL(env.DATABASE_URL);
   url.pathname = `/${TEST_DATABASE}`;
   return { ...env, DATABASE_URL: url.toString(), DATASHARE_TASK_QUEUE: env.DATASHARE_TASK_QUEUE ?? 'datashare-test' };
 }

@@ -140,7 +140,8 @@ max_connections = 200
 shared_buffers = 128MB
 EOF
   if [[ $EUID -eq 0 ]]; then chown "$PG_OS_USER" "$PG_DATA/datashare.conf"; fi
-  pg_ctl_ start -w -t 60 -l "$pg_log" >/dev/null ||
+  # 9>&-: pg_ctl's postmaster would otherwise inherit (and forever hold) the lock fd.
+  pg_ctl_ start -w -t 60 -l "$pg_log" >/dev/null 9>&- ||
     { tail -n 20 "$pg_log" >&2; die "postgres failed to start (log: $pg_log)"; }
   wait_until postgres "" "$pg_log" pg_ready
   echo "postgres: started on 127.0.0.1:$PG_PORT"

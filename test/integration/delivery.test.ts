@@ -61,7 +61,7 @@ describe('delivery of a dataset into an end user bucket (real Temporal, Postgres
     expect(done.files).toHaveLength(1);
     expect(done.bucket).toBe(bucket);
 
-    const file = done.files[0]!;
+    const file = done.files[0];
     expect(file.key).toBe(`${prefix}${profiles.t1}/${datasetId}/${done.id}/part-00000.${format}${compression === 'gzip' ? '.gz' : ''}`);
     const body = await getObjectBytes('other', bucket, file.key);
     expect(body.length).toBe(file.bytes);
@@ -109,8 +109,8 @@ describe('delivery of a dataset into an end user bucket (real Temporal, Postgres
     const b = await h.ds.share(profiles.t2, datasetId);
     const [da, db] = await Promise.all([h.ds.waitForDelivery(a.id, undefined, 200), h.ds.waitForDelivery(b.id, undefined, 200)]);
     expect([da.status, db.status]).toEqual(['completed', 'completed']);
-    const csvA = (await getObjectBytes('other', bucket, da.files[0]!.key)).toString('utf8');
-    const csvB = (await getObjectBytes('other', bucket, db.files[0]!.key)).toString('utf8');
+    const csvA = (await getObjectBytes('other', bucket, da.files[0].key)).toString('utf8');
+    const csvB = (await getObjectBytes('other', bucket, db.files[0].key)).toString('utf8');
     expect(csvA).not.toContain('tenant two');
     expect(csvB).toBe('id,txt\n8,tenant two secret row\n9,tenant two other row\n');
     // Each end user's files sit under their own prefix only.
@@ -123,6 +123,6 @@ describe('delivery of a dataset into an end user bucket (real Temporal, Postgres
     const d = await h.ds.waitForDelivery((await h.ds.share(profiles.t1, datasetId)).id, undefined, 200);
     expect(d.status).toBe('completed');
     expect(d.rows).toBe(0);
-    expect(decode(await getObjectBytes('other', bucket, d.files[0]!.key), 'gzip').length).toBe(0);
+    expect(decode(await getObjectBytes('other', bucket, d.files[0].key), 'gzip').length).toBe(0);
   });
 });

@@ -9,7 +9,10 @@ import { REPO_ROOT, TEST_DATABASE, readStackEnv, testEnv } from '../../scripts/l
  * migrated database of its own.
  */
 export default async function setup(): Promise<void> {
-  execFileSync('bash', [join(REPO_ROOT, 'scripts', 'stack', 'start.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // npm test starts the stack before vitest; a bare `npx vitest` starts it here.
+  if (process.env.DATASHARE_STACK_STARTED !== '1') {
+    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'stack', 'start.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
   const admin = new Client({ connectionString: readStackEnv().DATABASE_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${TEST_DATABASE} WITH (FORCE)`);
