@@ -57,8 +57,32 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
   );
   const signal = ctx.cancellationSignal;
 
-  let uploadId: string | undefined;
-  const client = await deps.sourcePool.connect();
+  // Writing is checked before reading: a role that may not write fails before
+  // the source database is touched.
+  const created = await s3
+    .send(
+      new CreateMultipartUploadCommand({
+        Bucket: target.bucket,
+        Key: key,
+        ContentType: contentType(input),
+        ...(target.acl ? { ACL: target.acl } : {}),
+      }),
+      { abortSignal: signal },
+    )
+    .catch((e: unknown) => {
+      s3.destroy();
+      throw s3Failure(e, target, key, 'CreateMultipartUpload');
+    });
+  let uploadId: string | undefined = created.UploadId;
+  if (!uploadId) throw new Error('S3 returned no UploadId for CreateMultipartUpload');
+
+  const client = await deps.sourcePool.connect().catch(async (e: unknown) => {
+    await abortQuietly(s3, target.bucket, key, created.UploadId!);
+    s3.destroy();
+    throw e;
+  });
+  // A connection left mid-COPY cannot take another query: it is discarded, not reused.
+  let copying = false;
   try {
     await beginReadOnly(client);
     const stream = await openCopyStream(
@@ -68,22 +92,7 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
     ).catch((e: unknown) => {
       throw asQueryError(e, `dataset "${dataset.id}" failed for profile "${profile.id}"`);
     });
-
-    const created = await s3
-      .send(
-        new CreateMultipartUploadCommand({
-          Bucket: target.bucket,
-          Key: key,
-          ContentType: contentType(input),
-          ...(target.acl ? { ACL: target.acl } : {}),
-        }),
-        { abortSignal: signal },
-      )
-      .catch((e: unknown) => {
-        throw s3Failure(e, target, key, 'CreateMultipartUpload');
-      });
-    uploadId = created.UploadId;
-    if (!uploadId) throw new Error('S3 returned no UploadId for CreateMultipartUpload');
+    copying = true;
 
     const encoder = new PartEncoder(input.compression, deps.partBytes);
     const counter = new LineCounter(input.format === 'csv');
@@ -114,6 +123,7 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
       const part = await encoder.push(chunk);
       if (part) await sendPart(part);
     }
+    copying = false;
     const last = await encoder.finish();
     // S3 needs at least one part; an empty export still yields a valid (empty) file.
     if (last || parts.length === 0) await sendPart(last ?? (await emptyFile(input.compression)));
@@ -138,11 +148,11 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
     await recordFile(deps.metaPool, input.deliveryId, input.fileIndex, file);
     return file;
   } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    if (!copying) await client.query('ROLLBACK').catch(() => undefined);
     if (uploadId) await abortQuietly(s3, target.bucket, key, uploadId);
     throw e;
   } finally {
-    client.release();
+    client.release(copying);
     s3.destroy();
   }
 }

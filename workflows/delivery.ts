@@ -34,7 +34,8 @@ const { uploadFile } = proxyActivities<Activities>({
 
 const { recordFailure } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { maximumInterval: '30 seconds', maximumAttempts: 0 },
+  // Unlimited attempts: the outcome must reach our table once the database is back.
+  retry: { maximumInterval: '30 seconds' },
 });
 
 export type DeliveryStep = 'load profile' | 'assume role' | 'export dataset' | 'multipart upload' | 'finalize manifest' | 'done';

@@ -5,6 +5,7 @@
 #   - PostgreSQL server binaries from Debian, if none are installed.
 # A second run only checks and prints; it does not touch the network.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 apt_install() {

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables here are used by the scripts that source this file
 # Shared paths and helpers for install.sh / start.sh / stop.sh.
 # Sourced, never executed: it only defines variables and functions.
 
@@ -27,6 +28,7 @@ MOTO_PIDFILE="$RUN_DIR/moto.pid"
 MOTO_BOOTSTRAPPED_FILE="$RUN_DIR/moto.bootstrapped"  # holds the moto pid the bootstrap ran against
 MOTO_CREDS_FILE="$RUN_DIR/moto-credentials.env"     # keys the bootstrap created
 PG_PIDFILE="$PG_DATA/postmaster.pid"    # postgres' own pid file
+LOCK_FILE="$STACK_DIR/stack.lock"       # serializes start.sh / stop.sh runs
 
 # Postgres refuses to run as root; when we are root we run it as this system user.
 PG_OS_USER="${DATASHARE_PG_OS_USER:-datashare-pg}"
@@ -58,6 +60,38 @@ pid_alive() {
   [[ -s "$1" ]] || return 1
   pid="$(head -n1 "$1")"
   [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
+}
+
+# Stop a daemon we started, by the pid we recorded (never by name): TERM, wait up to
+# 10s for a graceful exit, then KILL. Prints one status line.
+stop_pidfile() {
+  local name="$1" pidf="$2" pid _
+  if ! pid_alive "$pidf"; then
+    echo "$name: not running"
+    rm -f "$pidf"
+    return 0
+  fi
+  pid="$(head -n1 "$pidf")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null || true
+    echo "$name: killed (pid $pid did not exit on TERM)"
+  else
+    echo "$name: stopped"
+  fi
+  rm -f "$pidf"
+}
+
+# Take the stack lock on fd 9 (held until the calling script exits). Bounded wait, so a
+# lock leaked to some daemon can never hang a test run forever.
+take_lock() {
+  exec 9>"$LOCK_FILE"
+  flock -w "${DATASHARE_STACK_LOCK_TIMEOUT:-300}" 9 ||
+    die "another start.sh/stop.sh holds $LOCK_FILE for too long (see: fuser -v $LOCK_FILE)"
 }
 
 # Run a command as the unprivileged postgres OS user when we are root.

@@ -21,7 +21,8 @@ Moto generates access keys from its own RNG; we seed it first so that the same
 keys come out every time. That way a restarted moto (state is in memory only)
 gets the same credentials back and .stack/env stays valid.
 
-Writes shell `export K=V` lines with the created credentials to --out.
+Writes shell `export K=V` lines with the created credentials (and any --extra K=V)
+to --out.
 """
 import argparse
 import json
@@ -79,6 +80,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="extra line for --out (docker-compose uses it to write a complete env file)",
+    )
     args = ap.parse_args()
     ep = args.endpoint.rstrip("/")
 
@@ -140,10 +148,14 @@ def main():
         "DATASHARE_OTHER_ACCOUNT_ID": OTHER_ACCOUNT,
         "DATASHARE_OTHER_ADMIN_ROLE_ARN": other_admin_role_arn,
     }
+    for kv in args.extra:
+        k, _, v = kv.partition("=")
+        values[k] = v
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(args.out)))
     with os.fdopen(fd, "w") as f:
         for k, v in values.items():
             f.write(f"export {k}={v}\n")
+    os.chmod(tmp, 0o644)  # fake credentials; readable by the host user when written from a container
     os.replace(tmp, args.out)
 
 

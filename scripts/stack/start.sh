@@ -7,6 +7,7 @@
 # free. So a test can `stop.sh temporal` and then `start.sh` to bounce one service.
 # A restarted moto gets the same credentials back (seeded RNG, see moto-bootstrap.py).
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 t0=$(date +%s.%N)
@@ -14,10 +15,9 @@ mkdir -p "$LOG_DIR" "$RUN_DIR"
 
 # Two test runners may call this at once; one at a time. fd 9 is closed for every
 # daemon we launch (9>&-), or the daemon would hold the lock forever.
-exec 9>"$STACK_DIR/.lock"
-flock 9
+take_lock
 
-bash "$STACK_SCRIPTS_DIR/install.sh"
+bash "$STACK_SCRIPTS_DIR/install.sh" 9>&-   # apt may start daemons; keep the lock fd from them
 PG_BIN="$(find_pg_bin)"
 PY="$VENV_PY"
 
@@ -77,18 +77,6 @@ launch() {  # $1 = pid file, $2 = log file, rest = command
   local pidf="$1" logf="$2"; shift 2
   setsid "$@" </dev/null >>"$logf" 2>&1 9>&- &
   echo $! >"$pidf"
-}
-
-# Ask a daemon we own to stop: TERM, then KILL after a grace period.
-kill_pidfile() {
-  local pidf="$1" pid i
-  if pid_alive "$pidf"; then
-    pid="$(head -n1 "$pidf")"
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidf"
 }
 
 # ------------------------------------------------------------- postgres ---------
@@ -166,7 +154,7 @@ start_temporal() {
     echo "temporal: already running on 127.0.0.1:$TEMPORAL_PORT"
     return
   fi
-  kill_pidfile "$TEMPORAL_PIDFILE"   # a hung leftover, if any
+  stop_pidfile temporal "$TEMPORAL_PIDFILE" >/dev/null   # a hung leftover, if any
   ensure_port TEMPORAL_PORT
   # --headless: no web UI (saves a port and CPU). HTTP API and metrics ports are
   # picked at random by the CLI itself. The sqlite file keeps history across restarts.
@@ -194,7 +182,7 @@ start_moto() {
     echo "moto:     already running on 127.0.0.1:$MOTO_PORT"
     return
   fi
-  kill_pidfile "$MOTO_PIDFILE"       # also drops a moto whose bootstrap never finished
+  stop_pidfile moto "$MOTO_PIDFILE" >/dev/null   # also drops a moto whose bootstrap never finished
   rm -f "$MOTO_BOOTSTRAPPED_FILE"
   ensure_port MOTO_PORT
   # Auth starts off (INITIAL_NO_AUTH_ACTION_COUNT unset = infinite) so the bootstrap can

@@ -6,37 +6,14 @@
 #   stop.sh temporal moto      stop only those (e.g. to test reconnects; start.sh
 #                              brings them back on the same ports)
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 services=("$@")
 (( ${#services[@]} )) || services=(moto temporal postgres)
 
 # Same lock as start.sh, so a stop never interleaves with a start.
-exec 9>"$STACK_DIR/.lock"
-flock 9
-
-# TERM, wait up to 10s for a graceful exit, then KILL. Only the pid we recorded.
-stop_pidfile() {
-  local name="$1" pidf="$2" pid i
-  if ! pid_alive "$pidf"; then
-    echo "$name: not running"
-    rm -f "$pidf"
-    return
-  fi
-  pid="$(head -n1 "$pidf")"
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-    echo "$name: killed (pid $pid did not exit on TERM)"
-  else
-    echo "$name: stopped"
-  fi
-  rm -f "$pidf"
-}
+take_lock
 
 stop_postgres() {
   local pg_bin
