@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBucket, createEndUserRole, uniqueName } from '../../scripts/local/end-user-account';
+import { issuedSecrets, logLines, startHarness, type Harness } from '../support/harness';
+import { historyText } from '../support/history-text';
+
+/**
+ * Temporary credentials must never reach Temporal history, logs, or our tables.
+ * This runs real deliveries (successful and failed), captures the credentials AWS
+ * actually issued, and searches everything datashare wrote for them.
+ */
+describe('no secret leaves activity memory', () => {
+  let h: Harness;
+  const deliveryIds: string[] = [];
+  let verifyJson = '';
+
+  beforeAll(async () => {
+    h = await startHarness({ taskQueue: uniqueName('secrets-test') });
+    const table = uniqueName('secret_rows').replace(/-/g, '_');
+    await h.pool.query(`CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 200) g`);
+    const dataset = uniqueName('secrets-ds');
+    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: 'jsonl' });
+
+    const bucket = uniqueName('secrets');
+    await createBucket('other', bucket);
+    const good = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'ok/' });
+    const denied = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'elsewhere/' });
+    await createBucket('sharer', `${bucket}-own`);
+    const own = await createEndUserRole({ account: 'sharer', bucket: `${bucket}-own`, allowPrefix: 'in/' });
+    const base = { s3_bucket: bucket, s3_region: 'us-east-1', s3_prefix: 'ok/' };
+    const profiles = {
+      good: await h.ds.setProfile(uniqueName('sec-good'), { ...base, s3_role_arn: good.roleArn, s3_external_id: good.externalId }),
+      denied: await h.ds.setProfile(uniqueName('sec-denied'), { ...base, s3_role_arn: denied.roleArn, s3_external_id: denied.externalId }),
+      wrongExt: await h.ds.setProfile(uniqueName('sec-ext'), {
+        s3_bucket: `${bucket}-own`,
+        s3_region: 'us-east-1',
+        s3_prefix: 'in/',
+        s3_role_arn: own.roleArn,
+        s3_external_id: 'wrong-external-id',
+      }),
+    };
+    for (const p of Object.values(profiles)) {
+      const d = await h.ds.waitForDelivery((await h.ds.share(p.id, dataset)).id, undefined, 200);
+      deliveryIds.push(d.id);
+    }
+    verifyJson = JSON.stringify(await h.ds.verifyProfile(profiles.good.id));
+  });
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  function expectNoSecretIn(text: string, where: string): void {
+    for (const secret of issuedSecrets) {
+      if (text.includes(secret)) throw new Error(`an issued AWS credential appears in ${where}`);
+    }
+    const sharerSecret = process.env.AWS_SECRET_ACCESS_KEY!;
+    expect(text.includes(sharerSecret), `sharer secret key in ${where}`).toBe(false);
+  }
+
+  it('captured real credentials to search for', () => {
+    // Two or more deliveries assumed a role (access key id, secret, session token each).
+    expect(issuedSecrets.size).toBeGreaterThanOrEqual(6);
+    expect(deliveryIds).toHaveLength(3);
+  });
+
+  it('keeps them out of every event history (inputs, results, heartbeats, failures)', async () => {
+    const { rows } = await h.pool.query<{ workflow_id: string; id: string }>('SELECT workflow_id, id FROM deliveries');
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (const r of rows) {
+      const text = await historyText(h.temporal, r.workflow_id);
+      // Positive control: the decoded history does contain the workflow's own input.
+      expect(text).toContain(r.id);
+      expectNoSecretIn(text, `history of ${r.workflow_id}`);
+    }
+  });
+
+  it('keeps them out of the worker logs', () => {
+    expect(logLines.length).toBeGreaterThan(0);
+    expectNoSecretIn(logLines.join('\n'), 'worker logs');
+  });
+
+  it('keeps them out of every table of our database', async () => {
+    const { rows: tables } = await h.pool.query<{ t: string }>(
+      `SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) AS t FROM pg_tables WHERE schemaname = 'public'`,
+    );
+    let dump = '';
+    for (const { t } of tables) {
+      const { rows } = await h.pool.query<{ r: string }>(`SELECT x::text AS r FROM ${t} x`);
+      dump += rows.map((r) => r.r).join('\n');
+    }
+    expect(dump).toContain(deliveryIds[0]);
+    expectNoSecretIn(dump, 'the database');
+  });
+
+  it('keeps them out of what verify reports', () => {
+    expect(verifyJson).toContain('"ok":true');
+    expectNoSecretIn(verifyJson, 'the verify report');
+  });
+});
