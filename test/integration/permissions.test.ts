@@ -36,7 +36,7 @@ describe('least privilege and ExternalId (moto with IAM enforcement on)', () => 
     expect(d.error).toBeUndefined();
     expect(d.status).toBe('completed');
     expect(d.rows).toBe(50);
-    expect(await listKeys('other', bucket)).toEqual([d.files[0]!.key, d.manifestKey].sort());
+    expect(await listKeys('other', bucket)).toEqual([d.files[0].key, d.manifestKey].sort());
   });
 
   it('fails fast with AccessDenied naming bucket and prefix when the role may write only elsewhere, and writes nothing', async () => {

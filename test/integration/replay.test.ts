@@ -73,7 +73,7 @@ describe('workflow replay', () => {
     expect(files.length).toBeGreaterThanOrEqual(2);
     for (const f of files) {
       const history: unknown = JSON.parse(readFileSync(join(HISTORIES, f), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history as Parameters<typeof Worker.runReplayHistory>[1], f);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, f);
     }
   });
 });
