@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { accountId, createRoleFromPolicies, ensureBucket, listKeys, uniqueName, type Account } from './local/end-user-account';
@@ -76,7 +77,10 @@ async function main(): Promise<void> {
   datashare(['dataset', 'set', 'orders', '--sql', 'SELECT id, customer, amount, created_at FROM demo_orders WHERE tenant_id = :tenant_id', '--key', 'id']);
 
   say('worker');
-  const worker = spawn(process.execPath, [CLI, 'worker'], { env: process.env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const logFile = join(process.env.STACK_LOG_DIR ?? REPO_ROOT, 'demo-worker.log');
+  const log = openSync(logFile, 'a');
+  const worker = spawn(process.execPath, [CLI, 'worker'], { env: process.env, stdio: ['ignore', log, log] });
+  process.stdout.write(`$ datashare worker   (logs: ${logFile})\n`);
   try {
     say('deliver');
     const a = JSON.parse(datashare(['share', 'acme', 'orders', '--wait', '--json'], { json: true })) as DeliveryJson;

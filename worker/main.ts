@@ -1,3 +1,4 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createAwsAccess } from '../common/aws';
 import { loadConfig } from '../common/config';
@@ -5,7 +6,16 @@ import { assertMigrated } from '../common/store/migrate';
 import { createWorker } from './create-worker';
 
 /** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals). */
+const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+/** DATASHARE_LOG_LEVEL (default INFO; WARN hides the workflow bundler's build report). */
+function logLevel(): LogLevel {
+  const v = (process.env.DATASHARE_LOG_LEVEL ?? 'INFO').toUpperCase();
+  return (LOG_LEVELS as readonly string[]).includes(v) ? (v as LogLevel) : 'INFO';
+}
+
 export async function runWorker(opts: { maxConcurrentActivities?: number } = {}): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger(logLevel()) });
   const config = loadConfig();
   const metaPool = new Pool({ connectionString: config.databaseUrl, max: 10 });
   const sourcePool =

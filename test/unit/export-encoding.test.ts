@@ -1,0 +1,77 @@
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { LineCounter } from '../../activities/line-counter';
+import { PartEncoder } from '../../activities/part-encoder';
+import { buildManifest } from '../../activities/manifest';
+
+describe('LineCounter', () => {
+  it('counts CSV rows, ignoring newlines inside quoted fields, across chunk boundaries', () => {
+    const csv = Buffer.from('id,txt\n1,"a\nb"\n2,"say ""hi""\r\nthere"\n3,plain\n');
+    for (let cut = 1; cut < csv.length; cut++) {
+      const c = new LineCounter(true);
+      expect(c.count(csv.subarray(0, cut)) + c.count(csv.subarray(cut))).toBe(4);
+    }
+  });
+
+  it('counts JSON Lines by newline', () => {
+    const c = new LineCounter(false);
+    expect(c.count(Buffer.from('{"a":"\\n"}\n{"b":"\\""}\n'))).toBe(2);
+  });
+});
+
+describe('PartEncoder', () => {
+  it('emits parts of at least the part size whose gzip members concatenate to the input', async () => {
+    const enc = new PartEncoder('gzip', 64 * 1024, 16 * 1024);
+    const input = Buffer.from(Array.from({ length: 20000 }, (_, i) => `${i},${(i * 7919) % 104729}\n`).join(''));
+    const parts: Buffer[] = [];
+    for (let i = 0; i < input.length; i += 1000) {
+      const p = await enc.push(input.subarray(i, i + 1000));
+      if (p) parts.push(p);
+    }
+    const last = await enc.finish();
+    if (last) parts.push(last);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts.slice(0, -1)) expect(p.length).toBeGreaterThanOrEqual(64 * 1024);
+    expect(gunzipSync(Buffer.concat(parts)).equals(input)).toBe(true);
+  });
+
+  it('passes bytes through unchanged without compression', async () => {
+    const enc = new PartEncoder('none', 10, 4);
+    const out: Buffer[] = [];
+    for (const s of ['abc', 'defgh', 'ijklmnop', 'q']) {
+      const p = await enc.push(Buffer.from(s));
+      if (p) out.push(p);
+    }
+    const last = await enc.finish();
+    if (last) out.push(last);
+    expect(Buffer.concat(out).toString()).toBe('abcdefghijklmnopq');
+  });
+});
+
+describe('buildManifest', () => {
+  it('lists files in order with Redshift COPY manifest entries', () => {
+    const files = [
+      { key: 'p/ds/d1/part-00000.csv.gz', bytes: 10, rows: 3, sha256: 'a'.repeat(64) },
+      { key: 'p/ds/d1/part-00001.csv.gz', bytes: 20, rows: 4, sha256: 'b'.repeat(64) },
+    ];
+    const m = buildManifest(
+      {
+        deliveryId: 'd1',
+        profileId: 'acme',
+        datasetId: 'ds',
+        format: 'csv',
+        compression: 'gzip',
+        target: { roleArn: 'arn:aws:iam::111122223333:role/r', bucket: 'b', region: 'us-east-1', folder: 'p/ds/d1/' },
+        columns: [{ name: 'id', type: 'integer' }],
+        files,
+      },
+      { startedAt: 't0', completedAt: 't1' },
+    );
+    expect(m.rowCount).toBe(7);
+    expect(m.entries).toEqual([
+      { url: 's3://b/p/ds/d1/part-00000.csv.gz', mandatory: true, meta: { content_length: 10, record_count: 3 } },
+      { url: 's3://b/p/ds/d1/part-00001.csv.gz', mandatory: true, meta: { content_length: 20, record_count: 4 } },
+    ]);
+    expect(JSON.stringify(m)).not.toContain('roleArn');
+  });
+});
