@@ -177,7 +177,8 @@ export class Datashare {
     // Placeholders only: no profile is involved yet, and PREPARE infers types without values.
     const placeholders = Object.fromEntries(namedParams(sql).map((n) => [n, '']));
     const bound = bindNamedParams(sql, placeholders, '(check)');
-    const keys = keyColumns.map((k) => `"${k.replace(/"/g, '""')}"`).join(', ');
+    // Qualified: a bare "datashare_src" would name the whole row of the alias and pass.
+    const keys = keyColumns.map((k) => `datashare_src."${k.replace(/"/g, '""')}"`).join(', ');
     const client = await this.sourcePool.connect();
     try {
       await client.query('BEGIN READ ONLY');
@@ -187,7 +188,7 @@ export class Datashare {
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-      if (code === '42703' && keyColumns.some((k) => msg.includes(`"${k}"`))) {
+      if (code === '42703' && msg.includes('datashare_src.')) {
         throw new ValidationError(`--key: ${msg}; the key must be among the query's output columns`);
       }
       throw new ValidationError(`dataset SQL is not valid on the source database: ${msg}`);

@@ -47,13 +47,16 @@ export function parseSince(v: string | undefined): Date | undefined {
     const ms = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as 's' | 'm' | 'h' | 'd'];
     return new Date(Date.now() - Number(rel[1]) * ms);
   }
-  const t = Date.parse(v);
+  // Only ISO-shaped times: Date.parse('5') would quietly mean the year 2001.
+  const t = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : Number.NaN;
   if (Number.isNaN(t)) throw new ValidationError(`--since must be a time (2026-11-27T00:00:00Z) or a duration ago (90m, 24h, 7d), not "${v}"`);
   return new Date(t);
 }
 
 export function parsePositiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) <= 0) throw new ValidationError(`${name} must be a positive whole number, not "${v}"`);
+  if (!/^\d+$/.test(v) || Number(v) <= 0 || Number(v) > 1_000_000) {
+    throw new ValidationError(`${name} must be a whole number from 1 to 1000000, not "${v}"`);
+  }
   return Number(v);
 }

@@ -231,7 +231,12 @@ const cases: Case[] = [
   {
     name: 'a key column that the query does not output',
     args: () => datasetSet(datasetId, '--sql', `SELECT id, v FROM ${table}`, '--key', 'tenant_id'),
-    stderr: ['--key: column "tenant_id" does not exist', "the key must be among the query's output columns"],
+    stderr: ['--key: column datashare_src.tenant_id does not exist', "the key must be among the query's output columns"],
+  },
+  {
+    name: 'a key named like the internal alias of the query',
+    args: () => datasetSet(datasetId, '--sql', `SELECT id, v FROM ${table}`, '--key', 'datashare_src'),
+    stderr: ['--key: column datashare_src.datashare_src does not exist'],
   },
   {
     name: 'an empty --key',
@@ -290,9 +295,19 @@ const cases: Case[] = [
     stderr: ['--since must be a time', 'or a duration ago (90m, 24h, 7d), not "notatime"'],
   },
   {
+    name: 'deliveries --since with a number but no unit',
+    args: () => ['deliveries', '--since', '5'],
+    stderr: ['--since must be a time', 'not "5"'],
+  },
+  {
+    name: 'deliveries --limit beyond any sensible page',
+    args: () => ['deliveries', '--limit', '99999999999999999999'],
+    stderr: ['--limit must be a whole number from 1 to 1000000'],
+  },
+  {
     name: 'deliveries --limit -3',
     args: () => ['deliveries', '--limit', '-3'],
-    stderr: ['--limit must be a positive whole number, not "-3"'],
+    stderr: ['--limit must be a whole number from 1 to 1000000, not "-3"'],
   },
   {
     name: 'delivery with an unknown id',

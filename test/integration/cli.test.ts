@@ -78,7 +78,7 @@ describe('datashare CLI end to end', () => {
     const policy = await runCli(['profile', 'policy', profile, '--json'], env);
     expect(policy.code).toBe(0);
     const docs = JSON.parse(policy.stdout) as { trustPolicy: object; permissionsPolicy: object; bucketPolicy: object };
-    expect(JSON.stringify(docs.trustPolicy)).toContain(p.properties.s3_external_id!);
+    expect(JSON.stringify(docs.trustPolicy)).toContain(p.properties.s3_external_id);
     expect(JSON.stringify(docs.permissionsPolicy)).toContain(`arn:aws:s3:::${bucket}/incoming/acme/*`);
     // The end user pastes exactly these documents; moto then enforces them.
     await createRoleFromPolicies('sharer', `${profile}-writer`, docs.trustPolicy, docs.permissionsPolicy);
@@ -113,8 +113,8 @@ describe('datashare CLI end to end', () => {
     expect(d).toMatchObject({ profileId: profile, datasetId: dataset, status: 'completed', rows: 1000, bucket });
     expect(d.files).toHaveLength(1);
     expect(d.files[0]).toMatchObject({ rows: 1000 });
-    expect(d.files[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(d.bytes).toBe(d.files[0]!.bytes);
+    expect(d.files[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(d.bytes).toBe(d.files[0].bytes);
     expect(d.manifestKey).toBe(`incoming/acme/${dataset}/${d.id}/manifest.json`);
     expect(Date.parse(d.completedAt!)).toBeGreaterThanOrEqual(Date.parse(d.startedAt));
     expect(d.error).toBeUndefined();
@@ -137,7 +137,7 @@ describe('datashare CLI end to end', () => {
       d = JSON.parse((await runCli(['delivery', started.id, '--json'], env)).stdout) as DeliveryJson;
     }
     expect(d.status).toBe('completed');
-    expect(d.files[0]!.key.endsWith('part-00000.jsonl')).toBe(true);
+    expect(d.files[0].key.endsWith('part-00000.jsonl')).toBe(true);
 
     const list = await runCli(['deliveries', '--profile', profile, '--json'], env);
     const all = JSON.parse(list.stdout) as DeliveryJson[];
