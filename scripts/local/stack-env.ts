@@ -14,7 +14,8 @@ function findRepoRoot(start: string): string {
 
 export const REPO_ROOT = findRepoRoot(__dirname);
 export const STACK_DIR = process.env.DATASHARE_STACK_DIR ?? join(REPO_ROOT, '.stack');
-export const TEST_DATABASE = 'datashare_test';
+// Overridable so two suites (e.g. two checkouts) can share one local stack without colliding.
+export const TEST_DATABASE = process.env.DATASHARE_TEST_DATABASE ?? 'datashare_test';
 
 /** Reads the `export K=V` lines that scripts/stack/start.sh writes. */
 export function readStackEnv(): Record<string, string> {
