@@ -1,35 +1,62 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
 import type { Pool } from 'pg';
 import { getDataset } from '../common/store/datasets';
+import { recordPlan } from '../common/store/deliveries';
+import { saveRanges } from '../common/store/export-state';
 import { getProfile } from '../common/store/profiles';
-import type { ExportPlan } from '../common/types';
-import { asQueryError, beginReadOnly, describeDataset } from './source-query';
+import type { Compression, ExportPlan, Format } from '../common/types';
+import { asQueryError, beginReadOnly, describeDataset, sampleRows, splitByKey } from './source-query';
+
+const gzip = promisify(gzipCb);
 
 export interface ExportDatasetInput {
+  deliveryId: string;
   profileId: string;
   datasetId: string;
+  format: Format;
+  compression: Compression;
+  maxFileBytes: number;
 }
 
 /**
- * Plans the export: runs the dataset's SQL for this profile without fetching rows,
- * to learn its columns and types and to fail fast on bad SQL or key columns.
+ * Plans the export: learns the columns and their types, fails fast on bad SQL or
+ * key columns, and cuts the key order into ranges sized so each file stays under
+ * the maximum file size (estimated from a sample of rows, compressed as the files
+ * will be). The ranges go to our table, not into workflow history.
  */
 export async function exportDataset(deps: { metaPool: Pool; sourcePool: Pool }, input: ExportDatasetInput): Promise<ExportPlan> {
   const profile = await getProfile(deps.metaPool, input.profileId);
   const dataset = await getDataset(deps.metaPool, input.datasetId);
+  const q = { sql: dataset.sql, keyColumns: dataset.keyColumns, properties: profile.properties, profileId: profile.id };
   const client = await deps.sourcePool.connect();
   try {
     await beginReadOnly(client);
-    const columns = await describeDataset(client, {
-      sql: dataset.sql,
-      keyColumns: dataset.keyColumns,
-      properties: profile.properties,
-      profileId: profile.id,
-    }).catch((e: unknown) => {
-      throw asQueryError(e, `dataset "${dataset.id}" failed for profile "${profile.id}"`);
+    const hint = `dataset "${dataset.id}" failed for profile "${profile.id}"`;
+    const columns = await describeDataset(client, q).catch((e: unknown) => {
+      throw asQueryError(e, hint);
     });
-    return { columns, keyColumns: dataset.keyColumns };
+    const sample = await sampleRows(client, q, input.format);
+    const rowsPerFile = await rowsPerFileFor(sample, input);
+    const shape = await splitByKey(client, q, rowsPerFile).catch((e: unknown) => {
+      throw asQueryError(e, hint);
+    });
+    await saveRanges(deps.metaPool, input.deliveryId, shape.boundaries);
+    const fileCount = shape.boundaries.length + 1;
+    await recordPlan(deps.metaPool, input.deliveryId, { fileCount, estimatedRows: shape.totalRows, maxFileBytes: input.maxFileBytes });
+    const keyTypes = dataset.keyColumns.map((k) => columns.find((c) => c.name === k)?.type ?? 'text');
+    return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount, totalRows: shape.totalRows };
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
     client.release();
   }
+}
+
+/** Rows per file so that a file's stored size stays under the maximum, with a margin for uneven rows. */
+async function rowsPerFileFor(sample: { rows: number; text: string }, input: ExportDatasetInput): Promise<number> {
+  if (sample.rows === 0) return 1_000_000;
+  const raw = Buffer.from(sample.text, 'utf8');
+  const stored = input.compression === 'gzip' ? (await gzip(raw, { level: 1 })).length : raw.length;
+  const bytesPerRow = Math.max(1, (stored + sample.rows) / sample.rows);
+  return Math.max(1, Math.floor((input.maxFileBytes * 0.8) / bytesPerRow));
 }

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/aws';
 import { roleSessionName } from '../common/aws';
 import { destinationFromProperties } from '../common/destination';
-import { completeDelivery, getDelivery } from '../common/store/deliveries';
+import { completeDelivery, getDelivery, listFiles } from '../common/store/deliveries';
 import { getProfile } from '../common/store/profiles';
 import type { DeliveryResult, FinalizeInput } from '../common/types';
 import { buildManifest } from './manifest';
@@ -19,7 +19,8 @@ export async function finalizeManifest(deps: { metaPool: Pool; aws: AwsAccess },
   const destination = destinationFromProperties(profile.properties);
   const { target } = input;
   const manifestKey = `${target.folder}manifest.json`;
-  const manifest = buildManifest(input, { startedAt: delivery.startedAt, completedAt: new Date().toISOString() });
+  const files = input.files ?? (await listFiles(deps.metaPool, input.deliveryId));
+  const manifest = buildManifest({ ...input, files }, { startedAt: delivery.startedAt, completedAt: new Date().toISOString() });
 
   const s3 = deps.aws.s3(
     target.region,
@@ -47,8 +48,8 @@ export async function finalizeManifest(deps: { metaPool: Pool; aws: AwsAccess },
   } finally {
     s3.destroy();
   }
-  const rows = input.files.reduce((n, f) => n + f.rows, 0);
-  const bytes = input.files.reduce((n, f) => n + f.bytes, 0);
+  const rows = files.reduce((n, f) => n + f.rows, 0);
+  const bytes = files.reduce((n, f) => n + f.bytes, 0);
   await completeDelivery(deps.metaPool, input.deliveryId, { manifestKey, rows, bytes });
-  return { deliveryId: input.deliveryId, bucket: target.bucket, manifestKey, rows, bytes, files: input.files };
+  return { deliveryId: input.deliveryId, bucket: target.bucket, manifestKey, rows, bytes, fileCount: files.length, files: files.slice(0, 20) };
 }

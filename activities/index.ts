@@ -1,14 +1,18 @@
 import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/aws';
 import type { DeliveryInput } from '../common/types';
+import { abortOpenUploads } from './abort-open-uploads';
 import { assumeRole, type AssumeRoleInput } from './assume-role';
 import { exportDataset, type ExportDatasetInput } from './export-dataset';
 import { toFailure } from './failures';
 import { finalizeManifest } from './finalize-manifest';
+import { listProfilesPage } from './list-profiles';
 import { loadProfile } from './load-profile';
 import { recordFailure, type RecordFailureInput } from './record-outcome';
+import { registerDeliveries } from './register-delivery';
 import { uploadFile } from './upload-file';
 import type { FinalizeInput, UploadFileInput } from '../common/types';
+import type { ListProfilesPageInput, RegisterDeliveriesInput } from '../common/schedule-ids';
 
 export interface ActivityDeps {
   /** Our metadata database (profiles, datasets, deliveries). */
@@ -18,6 +22,8 @@ export interface ActivityDeps {
   aws: AwsAccess;
   /** Target size of one multipart upload part, after compression (S3 minimum 5 MiB). */
   partBytes?: number;
+  /** Parts of one file uploading at once. */
+  partsInFlight?: number;
 }
 
 const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
@@ -42,6 +48,10 @@ export function createActivities(deps: ActivityDeps) {
     uploadFile: safe((input: UploadFileInput) => uploadFile({ ...deps, partBytes }, input)),
     finalizeManifest: safe((input: FinalizeInput) => finalizeManifest(deps, input)),
     recordFailure: safe((input: RecordFailureInput) => recordFailure(deps.metaPool, input)),
+    // Scheduled rounds (workflows/scheduled-round.ts).
+    listProfilesPage: safe((input: ListProfilesPageInput) => listProfilesPage(deps.metaPool, input)),
+    registerDeliveries: safe((input: RegisterDeliveriesInput) => registerDeliveries(deps.metaPool, input)),
+    abortOpenUploads: safe((input: { deliveryId: string; profileId: string }) => abortOpenUploads(deps, input)),
   };
 }
 

@@ -15,7 +15,7 @@ export interface Manifest {
   entries: { url: string; mandatory: true; meta: { content_length: number; record_count: number } }[];
 }
 
-export function buildManifest(input: FinalizeInput, times: { startedAt: string; completedAt: string }): Manifest {
+export function buildManifest(input: FinalizeInput & { files: DeliveredFile[] }, times: { startedAt: string; completedAt: string }): Manifest {
   return {
     deliveryId: input.deliveryId,
     profileId: input.profileId,

@@ -5,13 +5,15 @@ import type { Compression } from '../common/types';
 const gzip = promisify(gzipCb);
 
 /**
- * Encodes raw export bytes into upload parts.
+ * Encodes raw export bytes into upload parts, deterministically.
  *
- * With gzip, raw bytes are compressed in blocks, each its own gzip member;
- * concatenated members form one valid gzip file. Compressing blocks rather than
- * one long stream keeps parts independent (a part can be redone alone) and runs
- * each block on libuv's thread pool, off the event loop. Level 1: the export is
- * bound by Postgres, and level 1 keeps up with it at a fair ratio.
+ * Raw bytes are cut into blocks of exactly `blockBytes` (whatever the chunking of
+ * the input), and with gzip each block becomes its own gzip member; concatenated
+ * members form one valid gzip file. A part is emitted as soon as the encoded
+ * blocks reach `partBytes`. So the same bytes in always give the same parts out,
+ * which is what lets an interrupted file be regenerated and continued
+ * byte-identically. Compression runs on libuv's thread pool, off the event loop;
+ * level 1 keeps up with Postgres at a fair ratio.
  */
 export class PartEncoder {
   private raw: Buffer[] = [];
@@ -25,26 +27,35 @@ export class PartEncoder {
     private readonly blockBytes: number = 4 * 1024 * 1024,
   ) {}
 
-  /** Adds raw bytes; returns a full part when one is ready. */
-  async push(chunk: Buffer): Promise<Buffer | undefined> {
+  /** Adds raw bytes; returns the parts that became complete (usually none or one). */
+  async push(chunk: Buffer): Promise<Buffer[]> {
     this.raw.push(chunk);
     this.rawBytes += chunk.length;
-    if (this.rawBytes >= this.blockBytes) await this.encodeBlock();
-    return this.outBytes >= this.partBytes ? this.takePart() : undefined;
+    const parts: Buffer[] = [];
+    while (this.rawBytes >= this.blockBytes) {
+      await this.encode(this.takeRaw(this.blockBytes));
+      if (this.outBytes >= this.partBytes) parts.push(this.takePart());
+    }
+    return parts;
   }
 
   /** Encodes what is left; the last part may be small (S3 allows it). */
   async finish(): Promise<Buffer | undefined> {
-    await this.encodeBlock();
+    if (this.rawBytes > 0) await this.encode(this.takeRaw(this.rawBytes));
     return this.outBytes > 0 ? this.takePart() : undefined;
   }
 
-  private async encodeBlock(): Promise<void> {
-    if (this.rawBytes === 0) return;
-    const block = Buffer.concat(this.raw, this.rawBytes);
-    this.raw = [];
-    this.rawBytes = 0;
-    const encoded = this.compression === 'gzip' ? await gzip(block, { level: 1 }) : block;
+  private takeRaw(n: number): Buffer {
+    const all = this.raw.length === 1 ? this.raw[0]! : Buffer.concat(this.raw, this.rawBytes);
+    const block = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.raw = rest.length ? [rest] : [];
+    this.rawBytes = rest.length;
+    return block;
+  }
+
+  private async encode(block: Buffer): Promise<void> {
+    const encoded = this.compression === 'gzip' ? await gzip(block, { level: 1 }) : Buffer.from(block);
     this.out.push(encoded);
     this.outBytes += encoded.length;
   }

@@ -96,6 +96,35 @@ async function inlineParamsAsSettings(client: PoolClient, q: DatasetQuery): Prom
   });
 }
 
+/** A slice of the export in key order: rows after `lower` up to and including `upper` (either may be open). */
+export interface KeyRange {
+  lower?: string[] | null;
+  upper?: string[] | null;
+}
+
+/**
+ * The WHERE clause of a key range, reading its bounds from settings like the
+ * dataset's parameters, cast to the key columns' own types: the bounds are the
+ * text Postgres rendered for those keys, so the round trip is exact.
+ */
+async function rangeCondition(client: PoolClient, keyColumns: string[], keyTypes: string[], range: KeyRange): Promise<string> {
+  const cols = `(${keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ')})`;
+  const conds: string[] = [];
+  for (const [side, bound, op] of [
+    ['lo', range.lower, '>'],
+    ['hi', range.upper, '<='],
+  ] as const) {
+    if (!bound) continue;
+    const exprs: string[] = [];
+    for (let i = 0; i < keyColumns.length; i++) {
+      await client.query('SELECT set_config($1, $2, true)', [`datashare.${side}${i + 1}`, bound[i] ?? '']);
+      exprs.push(`current_setting('datashare.${side}${i + 1}')::${keyTypes[i] ?? 'text'}`);
+    }
+    conds.push(`${cols} ${op} (${exprs.join(', ')})`);
+  }
+  return conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+}
+
 /**
  * Opens the export as a COPY stream, ordered by the dataset's key.
  *
@@ -104,12 +133,64 @@ async function inlineParamsAsSettings(client: PoolClient, q: DatasetQuery): Prom
  * character, so with quote and delimiter set to control bytes CSV mode never
  * quotes it and each row comes out as one raw line, at COPY speed.
  */
-export async function openCopyStream(client: PoolClient, q: DatasetQuery, format: Format): Promise<Readable> {
+export async function openCopyStream(
+  client: PoolClient,
+  q: DatasetQuery,
+  format: Format,
+  range: KeyRange = {},
+  keyTypes: string[] = [],
+): Promise<Readable> {
   const sql = await inlineParamsAsSettings(client, q);
-  const order = q.keyColumns.map(quoteIdent).join(', ');
+  const where = await rangeCondition(client, q.keyColumns, keyTypes, range);
+  const order = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');
   const copySql =
     format === 'csv'
-      ? `COPY (SELECT * FROM ${wrapped(sql)} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`
-      : `COPY (SELECT row_to_json(datashare_src) FROM ${wrapped(sql)} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
+      ? `COPY (SELECT * FROM ${wrapped(sql)} ${where} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`
+      : `COPY (SELECT row_to_json(datashare_src) FROM ${wrapped(sql)} ${where} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
   return client.query(copyTo(copySql));
+}
+
+export interface ExportShape {
+  totalRows: number;
+  /** Upper key (as text) of every range but the last, which is open-ended. */
+  boundaries: string[][];
+}
+
+/**
+ * Splits the export into ranges of about `rowsPerRange` rows, in one pass over
+ * the keys only. Every range but the last ends at a known key, so each file can
+ * be exported — and re-exported after a crash — on its own.
+ */
+export async function splitByKey(client: PoolClient, q: DatasetQuery, rowsPerRange: number): Promise<ExportShape> {
+  const bound = bindNamedParams(q.sql, q.properties, q.profileId);
+  const keys = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');
+  const keyTexts = q.keyColumns.map((k) => `${quoteIdent(k)}::text`).join(', ');
+  const n = bound.values.length;
+  const { rows } = await client.query<{ upper: string[] | null; total: string }>({
+    text: `SELECT CASE WHEN rn % $${n + 1} = 0 AND rn < total THEN ARRAY[${keyTexts}] END AS upper, total
+           FROM (SELECT ${keys}, row_number() OVER (ORDER BY ${keys}) AS rn, count(*) OVER () AS total
+                 FROM ${wrapped(bound.text)}) AS t
+           WHERE (rn % $${n + 1} = 0 AND rn < total) OR rn = 1
+           ORDER BY rn`,
+    values: [...bound.values, rowsPerRange],
+  });
+  const totalRows = rows.length ? Number(rows[0]!.total) : 0;
+  const boundaries = rows.map((r) => r.upper).filter((u): u is string[] => u !== null);
+  for (const b of boundaries) {
+    if (b.some((v) => v === null)) {
+      throw new ValidationError(`a key column (${q.keyColumns.join(', ')}) is NULL in some rows; the key must be unique and NOT NULL`);
+    }
+  }
+  return { totalRows, boundaries };
+}
+
+/** Raw text of the first rows, in the output format, to estimate file sizes. */
+export async function sampleRows(client: PoolClient, q: DatasetQuery, format: Format, limit = 2000): Promise<{ rows: number; text: string }> {
+  const bound = bindNamedParams(q.sql, q.properties, q.profileId);
+  const expr = format === 'csv' ? 'datashare_src::text' : 'row_to_json(datashare_src)::text';
+  const { rows } = await client.query<{ n: string; t: string | null }>({
+    text: `SELECT count(*) AS n, string_agg(${expr}, E'\n') AS t FROM (SELECT * FROM ${wrapped(bound.text)} LIMIT ${limit}) AS datashare_src`,
+    values: bound.values,
+  });
+  return { rows: Number(rows[0]?.n ?? 0), text: rows[0]?.t ?? '' };
 }

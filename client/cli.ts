@@ -10,6 +10,7 @@ import {
   parseKeyColumns,
   parsePositiveInt,
   parseSince,
+  parseSize,
   parseStatus,
 } from './parse-args';
 
@@ -41,7 +42,8 @@ function printProfile(p: { id: string; properties: Record<string, string>; updat
 
 function progressLine(v: DeliveryView, startedMs: number): string {
   const secs = Math.max(0.001, (Date.now() - startedMs) / 1000);
-  return `${v.id}  ${v.status}  ${v.rows} rows (${Math.round(v.rows / secs)}/s)  ${formatBytes(v.bytes)} (${(v.bytes / 1e6 / secs).toFixed(1)} MB/s)`;
+  const files = v.fileCount ? `  files ${v.filesCompleted}/${v.fileCount}` : '';
+  return `${v.id}  ${v.status}${files}  ${v.rows} rows (${Math.round(v.rows / secs)}/s)  ${formatBytes(v.bytes)} (${(v.bytes / 1e6 / secs).toFixed(1)} MB/s)`;
 }
 
 export function buildProgram(): Command {
@@ -206,14 +208,25 @@ export function buildProgram(): Command {
     .description("deliver a dataset to a profile's bucket; prints the delivery id (with --wait, follows it to the end)")
     .addOption(new Option('--format <format>', "override the dataset's format").choices(['csv', 'jsonl']))
     .addOption(new Option('--compression <compression>', "override the dataset's compression").choices(['gzip', 'none']))
+    .option('--max-file-size <size>', 'target maximum size of one stored file, e.g. 256MiB (default), 1GB')
+    .option('--max-parallel-files <n>', 'files exported at once for this delivery (default 4)')
     .option('--wait', 'wait for the delivery to finish, showing progress; exit 1 if it fails')
     .option('--json', 'print the delivery as JSON (with --wait: the final state)')
     .action(
       withDatashare(
-        async (ds, profileId: string, datasetId: string, opts: { format?: string; compression?: string; wait?: boolean; json?: boolean }) => {
+        async (
+          ds,
+          profileId: string,
+          datasetId: string,
+          opts: { format?: string; compression?: string; maxFileSize?: string; maxParallelFiles?: string; wait?: boolean; json?: boolean },
+        ) => {
+          const maxFileBytes = parseSize('--max-file-size', opts.maxFileSize);
+          const maxParallelFiles = parsePositiveInt('--max-parallel-files', opts.maxParallelFiles);
           const started = await ds.share(profileId, datasetId, {
             ...(opts.format ? { format: parseFormat(opts.format) } : {}),
             ...(opts.compression ? { compression: parseCompression(opts.compression) } : {}),
+            ...(maxFileBytes ? { maxFileBytes } : {}),
+            ...(maxParallelFiles ? { maxParallelFiles } : {}),
           });
           if (!opts.wait) {
             if (opts.json) printJson(started);
@@ -243,6 +256,19 @@ export function buildProgram(): Command {
         const d = await ds.getDelivery(id);
         if (opts.json) printJson(d);
         else process.stdout.write(`${deliveryDetails(d)}\n`);
+      }),
+    );
+
+  program
+    .command('cancel <id>')
+    .description('cancel a running delivery: stop its uploads, abort them where the role allows, mark it cancelled')
+    .option('--json', 'print the delivery as JSON')
+    .action(
+      withDatashare(async (ds, id: string, opts: { json?: boolean }) => {
+        const d = await ds.cancelDelivery(id);
+        if (opts.json) printJson(d);
+        else process.stdout.write(`${deliveryDetails(d)}\n`);
+        if (d.status !== 'cancelled') throw new ExitCode(EXIT_FAILED);
       }),
     );
 

@@ -46,6 +46,10 @@ export interface DatasetInput {
 export interface ShareOptions {
   format?: Format;
   compression?: Compression;
+  /** Target maximum stored size of one file (default 256 MiB). */
+  maxFileBytes?: number;
+  /** Files exported at once for this delivery (default 4). */
+  maxParallelFiles?: number;
 }
 
 const MAX_PROPERTY_VALUE = 4096;
@@ -225,7 +229,15 @@ export class Datashare {
     if (!COMPRESSIONS.includes(compression)) throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}`);
 
     const temporal = await this.temporalClient();
-    const input: DeliveryInput = { deliveryId: newDeliveryId(), profileId, datasetId, format, compression };
+    const input: DeliveryInput = {
+      deliveryId: newDeliveryId(),
+      profileId,
+      datasetId,
+      format,
+      compression,
+      ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}),
+      ...(opts.maxParallelFiles ? { maxParallelFiles: opts.maxParallelFiles } : {}),
+    };
     const workflowId = workflowIdFor(input.deliveryId);
     await deliveries.insertDelivery(this.metaPool, { id: input.deliveryId, workflowId, profileId, datasetId, format, compression });
     try {
@@ -264,6 +276,26 @@ export class Datashare {
       // Temporal unreachable or history gone: our table is the record.
     }
     return view;
+  }
+
+  /**
+   * Cancels a running delivery: its activities stop, its open multipart uploads
+   * are aborted where the role allows it (the rest are listed on the delivery),
+   * and it ends `cancelled`. Returns once the delivery has left `running`.
+   */
+  async cancelDelivery(id: string, waitMs = 60_000): Promise<DeliveryView> {
+    const view = await deliveries.getDelivery(this.metaPool, id);
+    if (view.status !== 'running') {
+      throw new ConflictError(`delivery ${id} is already ${view.status}; only a running delivery can be cancelled`);
+    }
+    const temporal = await this.temporalClient();
+    await temporal.workflow.getHandle(view.workflowId).cancel();
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const now = await this.getDelivery(id);
+      if (now.status !== 'running' || Date.now() > deadline) return now;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   listDeliveries(filter: deliveries.DeliveryFilter = {}): Promise<DeliveryView[]> {

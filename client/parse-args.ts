@@ -60,3 +60,17 @@ export function parsePositiveInt(name: string, v: string | undefined): number | 
   }
   return Number(v);
 }
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
+
+/** Sizes like 256MiB, 1GB, 500k or plain bytes; at least 1 KiB, at most 5 TiB (an S3 object's limit). */
+export function parseSize(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim());
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  const bytes = m && unit ? Math.floor(Number(m[1]) * unit) : Number.NaN;
+  if (!Number.isFinite(bytes) || bytes < 1024 || bytes > 5 * 1024 ** 4) {
+    throw new ValidationError(`${name} must be a size from 1KiB to 5TiB such as 256MiB or 1GB, not "${v}"`);
+  }
+  return bytes;
+}

@@ -17,7 +17,14 @@ export interface DeliveryInput {
   datasetId: string;
   format: Format;
   compression: Compression;
+  /** Target maximum size of one stored file (after compression); default 256 MiB. */
+  maxFileBytes?: number;
+  /** Files exported at once for this delivery (each by its own activity, possibly on different workers). */
+  maxParallelFiles?: number;
 }
+
+export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_PARALLEL_FILES = 4;
 
 /** Where a delivery's files go. The role ARN is not a secret; the ExternalId stays in our database. */
 export interface DeliveryTarget {
@@ -37,6 +44,10 @@ export interface Column {
 export interface ExportPlan {
   columns: Column[];
   keyColumns: string[];
+  /** Absent in plans recorded before files were split (one file then). */
+  keyTypes?: string[];
+  fileCount?: number;
+  totalRows?: number;
 }
 
 export interface AssumedRole {
@@ -59,6 +70,8 @@ export interface UploadFileInput {
   format: Format;
   compression: Compression;
   target: DeliveryTarget;
+  /** Postgres types of the key columns, to read range bounds back exactly. */
+  keyTypes?: string[];
 }
 
 export interface FinalizeInput {
@@ -69,7 +82,8 @@ export interface FinalizeInput {
   compression: Compression;
   target: DeliveryTarget;
   columns: Column[];
-  files: DeliveredFile[];
+  /** Recorded in our table as each file completes; passed here only by histories from before that. */
+  files?: DeliveredFile[];
 }
 
 export interface DeliveryResult {
@@ -78,6 +92,8 @@ export interface DeliveryResult {
   manifestKey: string;
   rows: number;
   bytes: number;
+  fileCount?: number;
+  /** The first files only: a result is history, and a big share has thousands (all are in the manifest). */
   files: DeliveredFile[];
 }
 
@@ -99,6 +115,11 @@ export interface DeliveryView {
   manifestKey: string | null;
   startedAt: string;
   completedAt: string | null;
+  /** Files planned (known once the export is planned) and done so far. */
+  fileCount: number | null;
+  filesCompleted: number;
+  /** Multipart uploads a cancel could not abort (the role lacks s3:AbortMultipartUpload). */
+  unabortedUploads: { key: string; uploadId: string; reason: string }[];
   error?: { type: string; message: string };
 }
 

@@ -28,6 +28,9 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities: createActivities(setup.deps),
     maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivities ?? 4,
+    // Heartbeats carry cancellation back to the activity: keep them frequent so a cancel lands in seconds.
+    maxHeartbeatThrottleInterval: '2 seconds',
+    defaultHeartbeatThrottleInterval: '2 seconds',
   });
   return { worker, connection };
 }

@@ -14,6 +14,19 @@ function logLevel(): LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(v) ? (v as LogLevel) : 'INFO';
 }
 
+/**
+ * DATASHARE_PART_BYTES (default 8 MiB, S3's minimum is 5 MiB) and DATASHARE_PARTS_IN_FLIGHT
+ * (default 3): a worker holds about parts × in-flight × concurrent files in memory.
+ */
+function partSettings(): { partBytes?: number; partsInFlight?: number } {
+  const out: { partBytes?: number; partsInFlight?: number } = {};
+  const bytes = Number(process.env.DATASHARE_PART_BYTES);
+  if (Number.isInteger(bytes) && bytes >= 5 * 1024 * 1024) out.partBytes = bytes;
+  const inFlight = Number(process.env.DATASHARE_PARTS_IN_FLIGHT);
+  if (Number.isInteger(inFlight) && inFlight >= 1) out.partsInFlight = inFlight;
+  return out;
+}
+
 export async function runWorker(opts: { maxConcurrentActivities?: number } = {}): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(logLevel()) });
   const config = loadConfig();
@@ -24,7 +37,7 @@ export async function runWorker(opts: { maxConcurrentActivities?: number } = {})
     await assertMigrated(metaPool);
     const { worker, connection } = await createWorker({
       config,
-      deps: { metaPool, sourcePool, aws: createAwsAccess() },
+      deps: { metaPool, sourcePool, aws: createAwsAccess(), ...partSettings() },
       ...(opts.maxConcurrentActivities ? { maxConcurrentActivities: opts.maxConcurrentActivities } : {}),
     });
     process.stderr.write(

@@ -1,21 +1,30 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  continueAsNew,
+  defineQuery,
   isCancellation,
   proxyActivities,
-  defineQuery,
   setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { Column, DeliveredFile, DeliveryInput, DeliveryResult, DeliveryTarget } from '../common/types';
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_MAX_PARALLEL_FILES,
+  type Column,
+  type DeliveryInput,
+  type DeliveryResult,
+  type DeliveryTarget,
+} from '../common/types';
 
 // Errors that no retry can fix; activities also mark them non-retryable, this
 // list is the second line of defence.
 const PERMANENT = ['ValidationError', 'NotFound', 'MissingProperty', 'AccessDenied', 'AssumeRoleDenied', 'DatasetQueryError', 'NoSuchBucket', 'SharerCredentialsInvalid'];
 
 const { loadProfile, exportDataset, finalizeManifest } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: PERMANENT },
 });
 
@@ -26,64 +35,121 @@ const { assumeRole } = proxyActivities<Activities>({
 });
 
 const { uploadFile } = proxyActivities<Activities>({
-  // A file of a large share may upload for hours; the heartbeat notices a dead worker within a minute.
+  // A file of a large share may upload for hours; the heartbeat notices a dead worker within 20 s,
+  // and the retry continues the same multipart upload from its checkpoint.
   startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumInterval: '2 minutes', maximumAttempts: 20, nonRetryableErrorTypes: PERMANENT },
+  heartbeatTimeout: '20 seconds',
+  // On cancel, wait for the activity to stop, so the cleanup sees every open upload.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '2 seconds', maximumInterval: '2 minutes', maximumAttempts: 50, nonRetryableErrorTypes: PERMANENT },
 });
 
-const { recordFailure } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
+const { recordFailure, abortOpenUploads } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
   // Unlimited attempts: the outcome must reach our table once the database is back.
   retry: { maximumInterval: '30 seconds' },
 });
+
+/** Files handled by one workflow run before it continues as new, keeping each history far below Temporal's limits. */
+export const FILES_PER_RUN = 200;
 
 export type DeliveryStep = 'load profile' | 'assume role' | 'export dataset' | 'multipart upload' | 'finalize manifest' | 'done';
 
 export interface DeliveryProgress {
   step: DeliveryStep;
   filesCompleted: number;
+  fileCount: number;
+}
+
+/** What a continued run needs from the runs before it. No secrets, and no per-file lists: those live in our table. */
+export interface ContinuedDelivery {
+  target: DeliveryTarget;
+  columns: Column[];
+  keyTypes: string[];
+  fileCount: number;
+  nextFile: number;
 }
 
 export const progressQuery = defineQuery<DeliveryProgress>('progress');
 
 /**
  * One delivery of one dataset to one end user:
- * load profile → assume role → export dataset → multipart upload → finalize manifest.
+ * load profile → assume role → export dataset → multipart upload (one file per
+ * key range, several at once) → finalize manifest.
  */
-export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryResult> {
-  const progress: DeliveryProgress = { step: 'load profile', filesCompleted: 0 };
+export async function deliveryWorkflow(input: DeliveryInput, continued?: ContinuedDelivery): Promise<DeliveryResult> {
+  const progress: DeliveryProgress = { step: 'load profile', filesCompleted: continued?.nextFile ?? 0, fileCount: continued?.fileCount ?? 0 };
   setHandler(progressQuery, () => progress);
 
   try {
-    const target: DeliveryTarget = await loadProfile(input);
+    let state: ContinuedDelivery;
+    if (continued) {
+      state = continued;
+    } else {
+      const target = await loadProfile(input);
 
-    progress.step = 'assume role';
-    await assumeRole({ deliveryId: input.deliveryId, profileId: input.profileId });
+      progress.step = 'assume role';
+      await assumeRole({ deliveryId: input.deliveryId, profileId: input.profileId });
 
-    progress.step = 'export dataset';
-    const plan = await exportDataset({ profileId: input.profileId, datasetId: input.datasetId });
-    const columns: Column[] = plan.columns;
+      progress.step = 'export dataset';
+      const plan = await exportDataset({
+        deliveryId: input.deliveryId,
+        profileId: input.profileId,
+        datasetId: input.datasetId,
+        format: input.format,
+        compression: input.compression,
+        maxFileBytes: input.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      });
+      state = { target, columns: plan.columns, keyTypes: plan.keyTypes ?? [], fileCount: plan.fileCount ?? 1, nextFile: 0 };
+      progress.fileCount = state.fileCount;
+    }
 
     progress.step = 'multipart upload';
-    const files: DeliveredFile[] = [];
-    const file = await uploadFile({ ...input, fileIndex: 0, target });
-    files.push(file);
-    progress.filesCompleted = files.length;
+    const until = Math.min(state.fileCount, state.nextFile + FILES_PER_RUN);
+    await uploadFiles(input, state, until, () => progress.filesCompleted++);
+    if (until < state.fileCount) {
+      return await continueAsNew<typeof deliveryWorkflow>(input, { ...state, nextFile: until });
+    }
 
     progress.step = 'finalize manifest';
-    const result = await finalizeManifest({ ...input, target, columns, files });
+    const result = await finalizeManifest({ ...input, target: state.target, columns: state.columns });
     progress.step = 'done';
     return result;
   } catch (err) {
     const cancelled = isCancellation(err);
     const error = describeFailure(err, cancelled);
     // Record the outcome even when the workflow itself is being cancelled.
-    await CancellationScope.nonCancellable(() =>
-      recordFailure({ deliveryId: input.deliveryId, status: cancelled ? 'cancelled' : 'failed', error }),
-    );
+    await CancellationScope.nonCancellable(async () => {
+      if (cancelled) await abortOpenUploads({ deliveryId: input.deliveryId, profileId: input.profileId });
+      await recordFailure({ deliveryId: input.deliveryId, status: cancelled ? 'cancelled' : 'failed', error });
+    });
     throw err;
   }
+}
+
+/** Uploads files [state.nextFile, until) with at most maxParallelFiles at once; the first failure cancels the rest. */
+async function uploadFiles(input: DeliveryInput, state: ContinuedDelivery, until: number, onFile: () => void): Promise<void> {
+  const limit = Math.max(1, input.maxParallelFiles ?? DEFAULT_MAX_PARALLEL_FILES);
+  const scope = new CancellationScope();
+  await scope.run(async () => {
+    const running = new Set<Promise<void>>();
+    let failed: unknown;
+    for (let i = state.nextFile; i < until && failed === undefined; i++) {
+      while (running.size >= limit) await Promise.race(running);
+      if (failed !== undefined) break;
+      const p: Promise<void> = uploadFile({ ...input, fileIndex: i, target: state.target, keyTypes: state.keyTypes })
+        .then(onFile, (e: unknown) => {
+          if (failed === undefined) {
+            failed = e;
+            scope.cancel();
+          }
+        })
+        .finally(() => running.delete(p));
+      running.add(p);
+    }
+    await Promise.all(running);
+    if (failed !== undefined) throw failed;
+  });
 }
 
 function describeFailure(err: unknown, cancelled: boolean): { type: string; message: string } {

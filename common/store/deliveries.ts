@@ -22,6 +22,8 @@ interface DbDelivery {
   error_message: string | null;
   started_at: Date;
   completed_at: Date | null;
+  file_count: number | null;
+  unaborted_uploads: { key: string; uploadId: string; reason: string }[];
   files: DeliveredFile[] | null;
 }
 
@@ -50,6 +52,9 @@ function toView(r: DbDelivery): DeliveryView {
     manifestKey: r.manifest_key,
     startedAt: r.started_at.toISOString(),
     completedAt: r.completed_at ? r.completed_at.toISOString() : null,
+    fileCount: r.file_count,
+    filesCompleted: (r.files ?? []).length,
+    unabortedUploads: r.unaborted_uploads ?? [],
   };
   if (r.error_type) view.error = { type: r.error_type, message: r.error_message ?? '' };
   return view;
@@ -119,16 +124,34 @@ export async function recordAssumedRole(db: Queryable, id: string, assumedRoleAr
   await db.query('UPDATE deliveries SET assumed_role_arn = $2, updated_at = now() WHERE id = $1', [id, assumedRoleArn]);
 }
 
-/** Progress while a file uploads: counts of what has been sent so far. */
+/**
+ * Progress while files upload, as increments (several files upload at once).
+ * uploaded_bytes counts every byte sent, parts redone after a crash included.
+ */
 export async function recordProgress(
   db: Queryable,
   id: string,
-  p: { rows: number; bytes: number; uploadedBytesDelta: number },
+  p: { rowsDelta: number; bytesDelta: number; uploadedBytesDelta: number },
 ): Promise<void> {
   await db.query(
-    `UPDATE deliveries SET rows = $2, bytes = $3, uploaded_bytes = uploaded_bytes + $4, updated_at = now() WHERE id = $1`,
-    [id, p.rows, p.bytes, p.uploadedBytesDelta],
+    `UPDATE deliveries SET rows = rows + $2, bytes = bytes + $3, uploaded_bytes = uploaded_bytes + $4, updated_at = now() WHERE id = $1`,
+    [id, p.rowsDelta, p.bytesDelta, p.uploadedBytesDelta],
   );
+}
+
+export async function recordPlan(db: Queryable, id: string, p: { fileCount: number; estimatedRows: number; maxFileBytes: number }): Promise<void> {
+  await db.query(
+    `UPDATE deliveries SET file_count = $2, estimated_rows = $3, max_file_bytes = $4, updated_at = now() WHERE id = $1`,
+    [id, p.fileCount, p.estimatedRows, p.maxFileBytes],
+  );
+}
+
+/** A multipart upload that could not be aborted, kept so ops (or the end user's lifecycle rule) can clean up. */
+export async function recordUnaborted(db: Queryable, id: string, u: { key: string; uploadId: string; reason: string }): Promise<void> {
+  await db.query(`UPDATE deliveries SET unaborted_uploads = unaborted_uploads || $2::jsonb, updated_at = now() WHERE id = $1`, [
+    id,
+    JSON.stringify([u]),
+  ]);
 }
 
 export async function recordFile(db: Queryable, deliveryId: string, index: number, f: DeliveredFile): Promise<void> {
@@ -163,4 +186,13 @@ export async function failDelivery(
      WHERE id = $1 AND status = 'running'`,
     [id, status, error.type, error.message],
   );
+}
+
+/** A delivery's completed files, in file order. */
+export async function listFiles(db: Queryable, deliveryId: string): Promise<DeliveredFile[]> {
+  const { rows } = await db.query<{ key: string; bytes: string; rows: string; sha256: string }>(
+    'SELECT key, bytes, rows, sha256 FROM delivery_files WHERE delivery_id = $1 ORDER BY file_index',
+    [deliveryId],
+  );
+  return rows.map((r) => ({ key: r.key, bytes: Number(r.bytes), rows: Number(r.rows), sha256: r.sha256 }));
 }

@@ -25,8 +25,7 @@ describe('PartEncoder', () => {
     const input = Buffer.from(Array.from({ length: 20000 }, (_, i) => `${i},${(i * 7919) % 104729}\n`).join(''));
     const parts: Buffer[] = [];
     for (let i = 0; i < input.length; i += 1000) {
-      const p = await enc.push(input.subarray(i, i + 1000));
-      if (p) parts.push(p);
+      parts.push(...(await enc.push(input.subarray(i, i + 1000))));
     }
     const last = await enc.finish();
     if (last) parts.push(last);
@@ -39,13 +38,28 @@ describe('PartEncoder', () => {
     const enc = new PartEncoder('none', 10, 4);
     const out: Buffer[] = [];
     for (const s of ['abc', 'defgh', 'ijklmnop', 'q']) {
-      const p = await enc.push(Buffer.from(s));
-      if (p) out.push(p);
+      out.push(...(await enc.push(Buffer.from(s))));
     }
     const last = await enc.finish();
     if (last) out.push(last);
     expect(Buffer.concat(out).toString()).toBe('abcdefghijklmnopq');
   });
+});
+
+it('cuts the same parts whatever the chunking of its input (resumes depend on it)', async () => {
+  const input = Buffer.from(Array.from({ length: 30000 }, (_, i) => `${i};${i * i}\n`).join(''));
+  const encodeWithChunks = async (size: number): Promise<string[]> => {
+    const enc = new PartEncoder('gzip', 20 * 1024, 8 * 1024);
+    const parts: Buffer[] = [];
+    for (let i = 0; i < input.length; i += size) parts.push(...(await enc.push(input.subarray(i, i + size))));
+    const last = await enc.finish();
+    if (last) parts.push(last);
+    return parts.map((p) => p.toString('base64'));
+  };
+  const a = await encodeWithChunks(777);
+  expect(a.length).toBeGreaterThan(3);
+  expect(await encodeWithChunks(65536)).toEqual(a);
+  expect(await encodeWithChunks(1)).toEqual(a);
 });
 
 describe('buildManifest', () => {

@@ -1,0 +1,40 @@
+import type { Pool } from 'pg';
+import type { AwsAccess } from '../common/aws';
+import { roleSessionName } from '../common/aws';
+import { destinationFromProperties } from '../common/destination';
+import { clearCheckpoint, openCheckpoints } from '../common/store/export-state';
+import { getDelivery } from '../common/store/deliveries';
+import { getProfile } from '../common/store/profiles';
+import { abortUpload } from './abort-upload';
+
+/**
+ * After a cancel: aborts every multipart upload the delivery still has open
+ * (each file checkpoints its upload id as soon as it creates it). Uploads the
+ * role may not abort are recorded on the delivery instead.
+ */
+export async function abortOpenUploads(
+  deps: { metaPool: Pool; aws: AwsAccess },
+  input: { deliveryId: string; profileId: string },
+): Promise<{ aborted: number; unaborted: number }> {
+  const open = await openCheckpoints(deps.metaPool, input.deliveryId);
+  if (open.length === 0) return { aborted: 0, unaborted: 0 };
+  const delivery = await getDelivery(deps.metaPool, input.deliveryId);
+  const d = destinationFromProperties((await getProfile(deps.metaPool, input.profileId)).properties);
+  const s3 = deps.aws.s3(
+    d.region,
+    deps.aws.roleCredentials({ roleArn: d.roleArn, externalId: d.externalId, sessionName: roleSessionName('cancel', input.deliveryId), region: d.region }),
+  );
+  let aborted = 0;
+  try {
+    for (const c of open) {
+      if (await abortUpload(deps.metaPool, s3, input.deliveryId, delivery.bucket ?? d.bucket, c.key, c.uploadId)) aborted++;
+    }
+    const { rows } = await deps.metaPool.query<{ file_index: number }>('SELECT file_index FROM delivery_checkpoints WHERE delivery_id = $1', [
+      input.deliveryId,
+    ]);
+    for (const r of rows) await clearCheckpoint(deps.metaPool, input.deliveryId, r.file_index);
+  } finally {
+    s3.destroy();
+  }
+  return { aborted, unaborted: open.length - aborted };
+}

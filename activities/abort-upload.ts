@@ -1,0 +1,19 @@
+import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Pool } from 'pg';
+import { recordUnaborted } from '../common/store/deliveries';
+import { awsErrorName } from './failures';
+
+/**
+ * Best effort: the end user's role may lack s3:AbortMultipartUpload (the seed
+ * policy grants only PutObject). What cannot be aborted is recorded on the
+ * delivery; the end user's AbortIncompleteMultipartUpload lifecycle rule cleans it up.
+ */
+export async function abortUpload(metaPool: Pool, s3: S3Client, deliveryId: string, bucket: string, key: string, uploadId: string): Promise<boolean> {
+  try {
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    return true;
+  } catch (e) {
+    await recordUnaborted(metaPool, deliveryId, { key, uploadId, reason: awsErrorName(e) ?? 'Error' });
+    return false;
+  }
+}
