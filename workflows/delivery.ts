@@ -3,6 +3,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
   continueAsNew,
   defineQuery,
   isCancellation,
@@ -116,6 +117,8 @@ export async function deliveryWorkflow(input: DeliveryInput, continued?: Continu
     progress.step = 'done';
     return result;
   } catch (err) {
+    // Handing over to the next run is how this workflow keeps its history short, not a failure.
+    if (err instanceof ContinueAsNew) throw err;
     const cancelled = isCancellation(err);
     const error = describeFailure(err, cancelled);
     // Record the outcome even when the workflow itself is being cancelled.
