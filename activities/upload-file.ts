@@ -79,8 +79,12 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
     }),
   );
   try {
-    const previous =
-      asCheckpoint(ctx.info.heartbeatDetails) ?? (await loadCheckpoint(deps.metaPool, input.deliveryId, input.fileIndex));
+    // Our table is written after every part; heartbeats are throttled and may lag it,
+    // so both are read and their parts merged (same upload only).
+    const previous = mergeCheckpoints(
+      asCheckpoint(ctx.info.heartbeatDetails),
+      await loadCheckpoint(deps.metaPool, input.deliveryId, input.fileIndex),
+    );
     const resumable = previous && previous.key === key ? previous : undefined;
     const uploadId = resumable?.uploadId ?? (await createUpload(s3, input, key));
     const checkpoint: FileCheckpoint = { key, uploadId, parts: resumable?.parts ?? [] };
@@ -99,6 +103,13 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
   } finally {
     s3.destroy();
   }
+}
+
+function mergeCheckpoints(a: FileCheckpoint | undefined, b: FileCheckpoint | undefined): FileCheckpoint | undefined {
+  if (!a || !b) return a ?? b;
+  if (a.uploadId !== b.uploadId || a.key !== b.key) return b;
+  const parts = new Map([...a.parts, ...b.parts].map((p) => [p.n, p]));
+  return { ...b, parts: [...parts.values()].sort((x, y) => x.n - y.n) };
 }
 
 /** The parts of an interrupted attempt no longer match the source (rows changed): the file must restart. */
