@@ -1,0 +1,56 @@
+import type { Pool } from 'pg';
+import { COMPRESSIONS, FORMATS, workflowIdFor, type Compression, type Format } from '../common/types';
+import { scheduledDeliveryId, type RegisterDeliveriesInput, type RegisteredDelivery } from '../common/schedule-ids';
+import { getDataset } from '../common/store/datasets';
+import { findDelivery, insertDelivery } from '../common/store/deliveries';
+
+const UNIQUE_VIOLATION = '23505';
+
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === UNIQUE_VIOLATION;
+}
+
+/**
+ * Inserts the `deliveries` rows of one scheduled run before its child workflows
+ * start, exactly as `Datashare.share` does before it starts a delivery. Ids come
+ * from the run's scheduled time, so this is idempotent: an activity retry or a
+ * duplicated run finds the rows it already wrote and reports them instead of
+ * delivering twice.
+ */
+export async function registerDeliveries(metaPool: Pool, input: RegisterDeliveriesInput): Promise<{ deliveries: RegisteredDelivery[] }> {
+  // The dataset as it is now: a format changed since the schedule was created applies to the next run.
+  const dataset = await getDataset(metaPool, input.datasetId);
+  const format: Format = input.format && FORMATS.includes(input.format) ? input.format : dataset.format;
+  const compression: Compression = input.compression && COMPRESSIONS.includes(input.compression) ? input.compression : dataset.compression;
+  const scheduledAt = new Date(input.scheduledAt);
+  if (Number.isNaN(scheduledAt.getTime())) throw new Error(`scheduledAt "${input.scheduledAt}" is not a time`);
+
+  const ids = input.profileIds.map((profileId) => ({ profileId, deliveryId: scheduledDeliveryId(input.scheduleId, profileId, scheduledAt) }));
+  const { rows } = await metaPool.query<{ id: string; status: string; format: Format; compression: Compression }>(
+    'SELECT id, status, format, compression FROM deliveries WHERE id = ANY($1)',
+    [ids.map((d) => d.deliveryId)],
+  );
+  const existing = new Map(rows.map((r) => [r.id, r]));
+
+  const out: RegisteredDelivery[] = [];
+  for (const { profileId, deliveryId } of ids) {
+    let found = existing.get(deliveryId);
+    if (!found) {
+      try {
+        await insertDelivery(metaPool, { id: deliveryId, workflowId: workflowIdFor(deliveryId), profileId, datasetId: input.datasetId, format, compression });
+        out.push({ profileId, deliveryId, format, compression, start: true });
+        continue;
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        const row = await findDelivery(metaPool, deliveryId);
+        if (!row) throw e;
+        found = { id: row.id, status: row.status, format: row.format, compression: row.compression };
+      }
+    }
+    // A row from an earlier attempt of this very run. Only a delivery still marked
+    // running may need its workflow (re)started; Temporal's id reuse policy then
+    // refuses to run a completed one twice.
+    out.push({ profileId, deliveryId, format: found.format, compression: found.compression, start: found.status === 'running', existing: found.status });
+  }
+  return { deliveries: out };
+}
