@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DatashareError } from '../common/errors';
 import type { DeliveryView } from '../common/types';
+import { addScheduleCommands } from './cli-schedule';
 import { Datashare } from './datashare';
 import { deliveryDetails, deliveryLine, formatBytes, printJson } from './output';
 import {
@@ -310,6 +311,7 @@ export function buildProgram(): Command {
       await runWorker(max ? { maxConcurrentActivities: max } : {});
     });
 
+  addScheduleCommands(program);
   return program;
 }
 

@@ -1,0 +1,149 @@
+import { validatePropertyName } from '../common/destination';
+import { ValidationError } from '../common/errors';
+
+/** The overlap policies as the CLI spells them, and Temporal's names for them. */
+export const OVERLAP_POLICIES = {
+  skip: 'SKIP',
+  'buffer-one': 'BUFFER_ONE',
+  'buffer-all': 'BUFFER_ALL',
+  'cancel-other': 'CANCEL_OTHER',
+  'terminate-other': 'TERMINATE_OTHER',
+  'allow-all': 'ALLOW_ALL',
+} as const;
+export type OverlapName = keyof typeof OVERLAP_POLICIES;
+export type TemporalOverlap = (typeof OVERLAP_POLICIES)[OverlapName];
+
+export function parseOverlap(name: string, v: string): OverlapName {
+  if (!Object.prototype.hasOwnProperty.call(OVERLAP_POLICIES, v)) {
+    throw new ValidationError(`${name} must be one of ${Object.keys(OVERLAP_POLICIES).join(', ')}, not "${v}"`);
+  }
+  return v as OverlapName;
+}
+
+export function overlapName(temporal: string | undefined): OverlapName {
+  for (const [k, t] of Object.entries(OVERLAP_POLICIES)) if (t === temporal) return k as OverlapName;
+  return 'skip';
+}
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Durations in whole seconds: `30s`, `15m`, `1h`, `1h30m`, `7d`. Schedules work
+ * to the second, so sub-second values and bare numbers (seconds? milliseconds?)
+ * are refused rather than rounded.
+ */
+export function parseDuration(name: string, v: string, limits: { minMs: number; maxMs: number }): number {
+  const example = 'e.g. 30s, 15m, 1h, 1h30m or 7d';
+  const s = v.trim();
+  if (!/^(\d+[smhd])+$/.test(s)) throw new ValidationError(`${name} must be a duration such as ${example}, not "${v}"`);
+  let ms = 0;
+  let lastUnit = Infinity;
+  for (const m of s.matchAll(/(\d+)([smhd])/g)) {
+    const unit = UNIT_MS[m[2]];
+    if (unit >= lastUnit) throw new ValidationError(`${name}: write the units from largest to smallest, once each (${example}), not "${v}"`);
+    lastUnit = unit;
+    ms += Number(m[1]) * unit;
+  }
+  if (!Number.isSafeInteger(ms) || ms < limits.minMs || ms > limits.maxMs) {
+    throw new ValidationError(`${name} must be from ${formatDuration(limits.minMs)} to ${formatDuration(limits.maxMs)}, not "${v}"`);
+  }
+  return ms;
+}
+
+/** The shortest spelling parseDuration reads back: 5400000 → "1h30m". */
+export function formatDuration(ms: number): string {
+  let rest = Math.round(ms / 1000) * 1000;
+  if (rest === 0) return '0s';
+  let out = '';
+  for (const [u, size] of Object.entries(UNIT_MS).reverse()) {
+    const n = Math.floor(rest / size);
+    if (n > 0) {
+      out += `${n}${u}`;
+      rest -= n * size;
+    }
+  }
+  return out;
+}
+
+const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+
+/**
+ * A first check of a cron expression (Temporal's own parser has the last word,
+ * and its refusal is reported the same way): 5 fields (minute hour day-of-month
+ * month day-of-week), 6 (+ year) or 7 (second first, + year), or a macro.
+ */
+export function validateCron(expr: string): string {
+  const e = expr.trim().replace(/\s+/g, ' ');
+  const example = 'e.g. --cron "0 2 * * *" (02:00 every day) or --cron "*/15 * * * *"';
+  if (e === '') throw new ValidationError(`--cron is empty; ${example}`);
+  if (/^(CRON_)?TZ=/i.test(e)) {
+    throw new ValidationError(`--cron: give the time zone with --timezone, not inside the expression ("${expr}")`);
+  }
+  if (/^@every\b/i.test(e)) throw new ValidationError(`--cron "${expr}": for a fixed interval use --every (e.g. --every 1h)`);
+  if (e.startsWith('@')) {
+    if (!CRON_MACROS.includes(e.toLowerCase())) {
+      throw new ValidationError(`--cron "${expr}" is not a cron macro; the macros are ${CRON_MACROS.join(', ')}`);
+    }
+    return e.toLowerCase();
+  }
+  const fields = e.split(' ');
+  if (fields.length < 5 || fields.length > 7) {
+    throw new ValidationError(
+      `--cron "${expr}" has ${fields.length} field${fields.length === 1 ? '' : 's'}; write 5 (minute hour day-of-month month day-of-week), ${example}`,
+    );
+  }
+  for (const f of fields) {
+    if (!/^[A-Za-z0-9*?/,-]+$/.test(f)) throw new ValidationError(`--cron "${expr}": field "${f}" is not a cron field; ${example}`);
+  }
+  return e;
+}
+
+/** An IANA time zone name this machine knows (`Europe/Paris`, `UTC`); Temporal checks it again with its own tz data. */
+export function validateTimezone(tz: string): string {
+  const t = tz.trim();
+  if (t === '') throw new ValidationError('--timezone is empty; give an IANA name such as UTC, Europe/Paris or America/New_York');
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: t });
+  } catch {
+    throw new ValidationError(`--timezone "${tz}" is not a time zone; give an IANA name such as UTC, Europe/Paris or America/New_York`);
+  }
+  return t;
+}
+
+/** Keys that must never travel into Temporal in a filter: their values are secrets. */
+const SECRET_KEYS = new Set(['s3_external_id']);
+
+/**
+ * `--where plan=enterprise,region=eu` (the option may also be repeated): every
+ * pair must match a profile's property exactly. Values cannot contain ',' (it
+ * separates pairs); '=' after the first is part of the value.
+ */
+export function parseWhere(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const example = 'e.g. --where plan=enterprise or --where plan=enterprise,region=eu';
+  for (const v of values) {
+    for (const pair of v.split(',')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new ValidationError(`--where "${pair}" is not key=value; ${example}`);
+      const key = pair.slice(0, eq).trim();
+      validatePropertyName(key);
+      if (SECRET_KEYS.has(key)) {
+        throw new ValidationError(`--where cannot filter on ${key}: the filter is stored in Temporal, and ${key} is a secret`);
+      }
+      if (key in out) throw new ValidationError(`--where names "${key}" twice`);
+      out[key] = pair.slice(eq + 1);
+    }
+  }
+  if (Object.keys(out).length === 0) throw new ValidationError(`--where needs at least one key=value; ${example}`);
+  return out;
+}
+
+/** A point in time: ISO 8601 (`2026-11-27T00:00:00Z`) or a duration ago (`90m`, `24h`, `7d`). */
+export function parseTime(name: string, v: string, now: Date = new Date()): Date {
+  const rel = /^(\d+)([smhd])$/.exec(v.trim());
+  if (rel) return new Date(now.getTime() - Number(rel[1]) * UNIT_MS[rel[2]]);
+  // Only ISO-shaped times: Date.parse('5') would quietly mean the year 2001.
+  const t = /^\d{4}-\d{2}-\d{2}/.test(v.trim()) ? Date.parse(v.trim()) : Number.NaN;
+  if (Number.isNaN(t)) throw new ValidationError(`${name} must be a time (2026-11-27T00:00:00Z) or a duration ago (90m, 24h, 7d), not "${v}"`);
+  return new Date(t);
+}
