@@ -1,7 +1,8 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
+import { createPool } from '../common/pool';
 import { createAwsAccess, type AwsAccess } from '../common/aws';
 import { loadConfig, type Config } from '../common/config';
 import {
@@ -68,9 +69,9 @@ export class Datashare {
     readonly config: Config = loadConfig(),
     readonly aws: AwsAccess = createAwsAccess(),
   ) {
-    this.metaPool = new Pool({ connectionString: config.databaseUrl, max: 4 });
+    this.metaPool = createPool(config.databaseUrl, 4);
     this.sourcePool =
-      config.sourceDatabaseUrl === config.databaseUrl ? this.metaPool : new Pool({ connectionString: config.sourceDatabaseUrl, max: 2 });
+      config.sourceDatabaseUrl === config.databaseUrl ? this.metaPool : createPool(config.sourceDatabaseUrl, 2);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
-import { Pool } from 'pg';
+import { createPool } from '../common/pool';
 import { createAwsAccess } from '../common/aws';
 import { loadConfig } from '../common/config';
 import { assertMigrated } from '../common/store/migrate';
@@ -30,9 +30,10 @@ function partSettings(): { partBytes?: number; partsInFlight?: number } {
 export async function runWorker(opts: { maxConcurrentActivities?: number } = {}): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(logLevel()) });
   const config = loadConfig();
-  const metaPool = new Pool({ connectionString: config.databaseUrl, max: 10 });
+  const noteDbError = (e: Error): void => void process.stderr.write(`datashare worker: database connection lost (${e.message}); reconnecting on next use\n`);
+  const metaPool = createPool(config.databaseUrl, 10, noteDbError);
   const sourcePool =
-    config.sourceDatabaseUrl === config.databaseUrl ? metaPool : new Pool({ connectionString: config.sourceDatabaseUrl, max: 10 });
+    config.sourceDatabaseUrl === config.databaseUrl ? metaPool : createPool(config.sourceDatabaseUrl, 10, noteDbError);
   try {
     await assertMigrated(metaPool);
     const { worker, connection } = await createWorker({

@@ -27,9 +27,12 @@ PG_PORT="" TEMPORAL_PORT="" MOTO_PORT=""
 [[ -f "$PORTS_FILE" ]] && source "$PORTS_FILE"
 
 port_free() {  # true if nothing can be listening on 127.0.0.1:$1
+  # SO_REUSEADDR as the servers themselves use it: connections of a just-stopped
+  # server linger in TIME_WAIT, and they must not push a restart onto another port.
   "$PY" - "$1" <<'EOF'
 import socket, sys
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:

@@ -2,7 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type LogEntry, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
+import { createPool } from '../../common/pool';
 import { createAwsAccess, type AwsAccess } from '../../common/aws';
 import { loadConfig } from '../../common/config';
 import { Datashare } from '../../client/datashare';
@@ -79,16 +80,22 @@ export interface Harness {
 }
 
 /** A running worker on a task queue of its own, plus a library client and clients for assertions. */
-export async function startHarness(opts: { taskQueue: string; partBytes?: number }): Promise<Harness> {
+export async function startHarness(opts: { taskQueue: string; partBytes?: number; partsInFlight?: number }): Promise<Harness> {
   useTestEnv();
   process.env.DATASHARE_TASK_QUEUE = opts.taskQueue;
   installRuntimeLogger();
   const config = loadConfig();
-  const pool = new Pool({ connectionString: config.databaseUrl, max: 6 });
+  const pool = createPool(config.databaseUrl, 6);
   const aws = observedAws();
   const { worker, connection: workerConnection } = await createWorker({
     config,
-    deps: { metaPool: pool, sourcePool: pool, aws, ...(opts.partBytes ? { partBytes: opts.partBytes } : {}) },
+    deps: {
+      metaPool: pool,
+      sourcePool: pool,
+      aws,
+      ...(opts.partBytes ? { partBytes: opts.partBytes } : {}),
+      ...(opts.partsInFlight ? { partsInFlight: opts.partsInFlight } : {}),
+    },
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();
