@@ -6,6 +6,7 @@ import { recordPlan } from '../common/store/deliveries';
 import { saveRanges } from '../common/store/export-state';
 import { getProfile } from '../common/store/profiles';
 import type { Compression, ExportPlan, Format } from '../common/types';
+import { deliveryQuery } from './dataset-query';
 import { asQueryError, beginReadOnly, describeDataset, sampleRows, splitByKey } from './source-query';
 
 const gzip = promisify(gzipCb);
@@ -28,14 +29,21 @@ export interface ExportDatasetInput {
 export async function exportDataset(deps: { metaPool: Pool; sourcePool: Pool }, input: ExportDatasetInput): Promise<ExportPlan> {
   const profile = await getProfile(deps.metaPool, input.profileId);
   const dataset = await getDataset(deps.metaPool, input.datasetId);
-  const q = { sql: dataset.sql, keyColumns: dataset.keyColumns, properties: profile.properties, profileId: profile.id };
+  const q = await deliveryQuery(deps.metaPool, input.deliveryId, dataset, profile);
   const client = await deps.sourcePool.connect();
   try {
-    await beginReadOnly(client);
+    await beginReadOnly(client, q.window);
     const hint = `dataset "${dataset.id}" failed for profile "${profile.id}"`;
     const columns = await describeDataset(client, q).catch((e: unknown) => {
       throw asQueryError(e, hint);
     });
+    const keyTypes = dataset.keyColumns.map((k) => columns.find((c) => c.name === k)?.type ?? 'text');
+
+    // A replay keeps the ranges of the earlier attempt, so the files it already
+    // completed stay valid — unless the prefix moved, and with it every key.
+    const kept = await keptPlan(deps.metaPool, input.deliveryId);
+    if (kept) return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount: kept.fileCount, totalRows: kept.estimatedRows };
+
     const sample = await sampleRows(client, q, input.format);
     const rowsPerFile = await rowsPerFileFor(sample, input);
     const shape = await splitByKey(client, q, rowsPerFile).catch((e: unknown) => {
@@ -44,12 +52,30 @@ export async function exportDataset(deps: { metaPool: Pool; sourcePool: Pool }, 
     await saveRanges(deps.metaPool, input.deliveryId, shape.boundaries);
     const fileCount = shape.boundaries.length + 1;
     await recordPlan(deps.metaPool, input.deliveryId, { fileCount, estimatedRows: shape.totalRows, maxFileBytes: input.maxFileBytes });
-    const keyTypes = dataset.keyColumns.map((k) => columns.find((c) => c.name === k)?.type ?? 'text');
     return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount, totalRows: shape.totalRows };
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
     client.release();
   }
+}
+
+/**
+ * The plan of an earlier attempt, if it still holds: ranges exist and every file
+ * recorded complete lies in the delivery's current folder. Otherwise the old
+ * files and checkpoints are forgotten (they belong to another prefix).
+ */
+async function keptPlan(metaPool: Pool, deliveryId: string): Promise<{ fileCount: number; estimatedRows: number } | undefined> {
+  const { rows } = await metaPool.query<{ ranges: number; folder: string | null; estimated_rows: string | null; stray: number }>(
+    `SELECT (SELECT count(*)::int FROM delivery_ranges r WHERE r.delivery_id = d.id) AS ranges, d.folder, d.estimated_rows,
+            (SELECT count(*)::int FROM delivery_files f WHERE f.delivery_id = d.id AND left(f.key, length(d.folder)) <> d.folder) AS stray
+     FROM deliveries d WHERE d.id = $1`,
+    [deliveryId],
+  );
+  const r = rows[0];
+  if (r && r.ranges > 0 && r.stray === 0) return { fileCount: r.ranges, estimatedRows: Number(r.estimated_rows ?? 0) };
+  await metaPool.query('DELETE FROM delivery_files WHERE delivery_id = $1', [deliveryId]);
+  await metaPool.query('DELETE FROM delivery_checkpoints WHERE delivery_id = $1', [deliveryId]);
+  return undefined;
 }
 
 /** Rows per file so that a file's stored size stays under the maximum, with a margin for uneven rows. */

@@ -4,6 +4,7 @@ import type { AwsAccess } from '../common/aws';
 import { roleSessionName } from '../common/aws';
 import { destinationFromProperties } from '../common/destination';
 import { completeDelivery, getDelivery, listFiles } from '../common/store/deliveries';
+import { getDataset } from '../common/store/datasets';
 import { getProfile } from '../common/store/profiles';
 import type { DeliveryResult, FinalizeInput } from '../common/types';
 import { buildManifest } from './manifest';
@@ -20,7 +21,10 @@ export async function finalizeManifest(deps: { metaPool: Pool; aws: AwsAccess },
   const { target } = input;
   const manifestKey = `${target.folder}manifest.json`;
   const files = input.files ?? (await listFiles(deps.metaPool, input.deliveryId));
-  const manifest = buildManifest({ ...input, files }, { startedAt: delivery.startedAt, completedAt: new Date().toISOString() });
+  const dataset = await getDataset(deps.metaPool, input.datasetId);
+  const window =
+    dataset.incrementalColumn && delivery.window ? { column: dataset.incrementalColumn, from: delivery.window.from, to: delivery.window.to } : undefined;
+  const manifest = buildManifest({ ...input, files }, { startedAt: delivery.startedAt, completedAt: new Date().toISOString() }, window);
 
   const s3 = deps.aws.s3(
     target.region,

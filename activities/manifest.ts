@@ -11,11 +11,17 @@ export interface Manifest {
   columns: Column[];
   startedAt: string;
   completedAt: string;
+  /** Incremental datasets: this delivery holds the rows whose column lies in (from, to]. */
+  window?: { column: string; from: string | null; to: string };
   /** The Redshift COPY manifest shape, so a consumer can `COPY … MANIFEST` straight from this file. */
   entries: { url: string; mandatory: true; meta: { content_length: number; record_count: number } }[];
 }
 
-export function buildManifest(input: FinalizeInput & { files: DeliveredFile[] }, times: { startedAt: string; completedAt: string }): Manifest {
+export function buildManifest(
+  input: FinalizeInput & { files: DeliveredFile[] },
+  times: { startedAt: string; completedAt: string },
+  window?: Manifest['window'],
+): Manifest {
   return {
     deliveryId: input.deliveryId,
     profileId: input.profileId,
@@ -27,6 +33,7 @@ export function buildManifest(input: FinalizeInput & { files: DeliveredFile[] },
     columns: input.columns,
     startedAt: times.startedAt,
     completedAt: times.completedAt,
+    ...(window ? { window } : {}),
     entries: input.files.map((f) => ({
       url: `s3://${input.target.bucket}/${f.key}`,
       mandatory: true,

@@ -46,7 +46,7 @@ export class PartEncoder {
   }
 
   private takeRaw(n: number): Buffer {
-    const all = this.raw.length === 1 ? this.raw[0]! : Buffer.concat(this.raw, this.rawBytes);
+    const all = this.raw.length === 1 ? this.raw[0] : Buffer.concat(this.raw, this.rawBytes);
     const block = all.subarray(0, n);
     const rest = all.subarray(n);
     this.raw = rest.length ? [rest] : [];

@@ -20,15 +20,31 @@ export interface DatasetQuery {
   keyColumns: string[];
   properties: Readonly<Record<string, string>>;
   profileId: string;
+  /** Incremental datasets: only rows whose column lies in (from, to]; from null = from the beginning. */
+  window?: RowWindow;
+}
+
+export interface RowWindow {
+  column: string;
+  from: string | null;
+  to: string;
 }
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** The dataset's SQL as a derived table; newlines keep a trailing `-- comment` from eating the parenthesis. */
-function wrapped(sql: string): string {
-  return `(\n${trimStatement(sql)}\n) AS datashare_src`;
+/**
+ * The dataset's SQL as a derived table; newlines keep a trailing `-- comment`
+ * from eating the parenthesis. An incremental window filters it by bounds that
+ * beginReadOnly set as transaction-local settings.
+ */
+function wrapped(sql: string, window?: RowWindow): string {
+  const inner = `(\n${trimStatement(sql)}\n)`;
+  if (!window) return `${inner} AS datashare_src`;
+  const col = `datashare_window.${quoteIdent(window.column)}`;
+  const from = window.from === null ? '' : `${col} > current_setting('datashare.window_from')::timestamptz AND `;
+  return `(SELECT * FROM ${inner} AS datashare_window WHERE ${from}${col} <= current_setting('datashare.window_to')::timestamptz) AS datashare_src`;
 }
 
 /** Errors from Postgres about the dataset's SQL are the dataset author's to fix, not transient. */
@@ -45,14 +61,20 @@ export function asQueryError(e: unknown, datasetHint: string): unknown {
  * Read-only snapshot transaction: a dataset's SQL can never modify the source,
  * and every file of an export sees the same data.
  */
-export async function beginReadOnly(client: PoolClient): Promise<void> {
+export async function beginReadOnly(client: PoolClient, window?: RowWindow): Promise<void> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  if (window) {
+    await client.query("SELECT set_config('datashare.window_from', $1, true), set_config('datashare.window_to', $2, true)", [
+      window.from ?? '',
+      window.to,
+    ]);
+  }
 }
 
 /** Columns (with Postgres type names) the dataset yields for this profile; checks the key columns exist. */
 export async function describeDataset(client: PoolClient, q: DatasetQuery): Promise<Column[]> {
   const bound = bindNamedParams(q.sql, q.properties, q.profileId);
-  const res = await client.query({ text: `SELECT * FROM ${wrapped(bound.text)} LIMIT 0`, values: bound.values });
+  const res = await client.query({ text: `SELECT * FROM ${wrapped(bound.text, q.window)} LIMIT 0`, values: bound.values });
   const fields = res.fields;
   const names = fields.map((f) => f.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -145,8 +167,8 @@ export async function openCopyStream(
   const order = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');
   const copySql =
     format === 'csv'
-      ? `COPY (SELECT * FROM ${wrapped(sql)} ${where} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`
-      : `COPY (SELECT row_to_json(datashare_src) FROM ${wrapped(sql)} ${where} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
+      ? `COPY (SELECT * FROM ${wrapped(sql, q.window)} ${where} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`
+      : `COPY (SELECT row_to_json(datashare_src) FROM ${wrapped(sql, q.window)} ${where} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
   return client.query(copyTo(copySql));
 }
 
@@ -169,12 +191,12 @@ export async function splitByKey(client: PoolClient, q: DatasetQuery, rowsPerRan
   const { rows } = await client.query<{ upper: string[] | null; total: string }>({
     text: `SELECT CASE WHEN rn % $${n + 1} = 0 AND rn < total THEN ARRAY[${keyTexts}] END AS upper, total
            FROM (SELECT ${keys}, row_number() OVER (ORDER BY ${keys}) AS rn, count(*) OVER () AS total
-                 FROM ${wrapped(bound.text)}) AS t
+                 FROM ${wrapped(bound.text, q.window)}) AS t
            WHERE (rn % $${n + 1} = 0 AND rn < total) OR rn = 1
            ORDER BY rn`,
     values: [...bound.values, rowsPerRange],
   });
-  const totalRows = rows.length ? Number(rows[0]!.total) : 0;
+  const totalRows = rows.length ? Number(rows[0].total) : 0;
   const boundaries = rows.map((r) => r.upper).filter((u): u is string[] => u !== null);
   for (const b of boundaries) {
     if (b.some((v) => v === null)) {
@@ -189,7 +211,7 @@ export async function sampleRows(client: PoolClient, q: DatasetQuery, format: Fo
   const bound = bindNamedParams(q.sql, q.properties, q.profileId);
   const expr = format === 'csv' ? 'datashare_src::text' : 'row_to_json(datashare_src)::text';
   const { rows } = await client.query<{ n: string; t: string | null }>({
-    text: `SELECT count(*) AS n, string_agg(${expr}, E'\n') AS t FROM (SELECT * FROM ${wrapped(bound.text)} LIMIT ${limit}) AS datashare_src`,
+    text: `SELECT count(*) AS n, string_agg(${expr}, E'\n') AS t FROM (SELECT * FROM ${wrapped(bound.text, q.window)} LIMIT ${limit}) AS datashare_src`,
     values: bound.values,
   });
   return { rows: Number(rows[0]?.n ?? 0), text: rows[0]?.t ?? '' };

@@ -10,8 +10,8 @@ import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/aws';
 import { roleSessionName } from '../common/aws';
 import { destinationFromProperties } from '../common/destination';
-import { getDataset } from '../common/store/datasets';
-import { recordFile, recordProgress } from '../common/store/deliveries';
+import { getDataset, type DatasetRow } from '../common/store/datasets';
+import { findFile, recordFile, recordProgress } from '../common/store/deliveries';
 import {
   asCheckpoint,
   clearCheckpoint,
@@ -21,8 +21,9 @@ import {
   type FileCheckpoint,
   type PartRecord,
 } from '../common/store/export-state';
-import { getProfile } from '../common/store/profiles';
+import { getProfile, type ProfileRow } from '../common/store/profiles';
 import { fileExtension, type DeliveredFile, type UploadFileInput } from '../common/types';
+import { deliveryQuery } from './dataset-query';
 import { LineCounter } from './line-counter';
 import { PartEncoder } from './part-encoder';
 import { s3Failure } from './s3-failure';
@@ -65,6 +66,9 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
   const ctx = Context.current();
   const { target } = input;
   const key = fileKey(input);
+  // A replay skips files its earlier attempts completed (same range, same key).
+  const completed = await findFile(deps.metaPool, input.deliveryId, input.fileIndex);
+  if (completed && completed.key === key) return completed;
   const profile = await getProfile(deps.metaPool, input.profileId);
   const dataset = await getDataset(deps.metaPool, input.datasetId);
   const destination = destinationFromProperties(profile.properties);
@@ -145,8 +149,8 @@ interface ExportContext {
   checkpoint: FileCheckpoint;
   previous: FileCheckpoint | undefined;
   range: { lower: string[] | null; upper: string[] | null };
-  dataset: { id: string; sql: string; keyColumns: string[] };
-  profile: { id: string; properties: Record<string, string> };
+  dataset: DatasetRow;
+  profile: ProfileRow;
 }
 
 async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportContext): Promise<DeliveredFile> {
@@ -158,7 +162,8 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
   const maxInFlight = deps.partsInFlight ?? 3;
   const inFlight = new Set<Promise<void>>();
   const finished = new Map<number, PartRecord>();
-  let failure: unknown;
+  let failure: Error | undefined;
+  const currentFailure = (): Error | undefined => failure;
 
   const saveProgress = async (): Promise<void> => {
     x.checkpoint.parts = [...finished.values()].sort((a, b) => a.n - b.n);
@@ -171,10 +176,11 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
   // A connection left mid-COPY cannot take another query: it is discarded, not reused.
   let copying = false;
   try {
-    await beginReadOnly(client);
+    const q = await deliveryQuery(deps.metaPool, input.deliveryId, x.dataset, x.profile);
+    await beginReadOnly(client, q.window);
     const stream = await openCopyStream(
       client,
-      { sql: x.dataset.sql, keyColumns: x.dataset.keyColumns, properties: x.profile.properties, profileId: x.profile.id },
+      q,
       input.format,
       x.range,
       input.keyTypes ?? [],
@@ -208,7 +214,9 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
         return;
       }
       while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-      if (failure) throw failure;
+      // Re-read: a part that failed while we waited has set it.
+      const failedMeanwhile = currentFailure();
+      if (failedMeanwhile) throw failedMeanwhile;
       const p = s3
         .send(new UploadPartCommand({ Bucket: target.bucket, Key: x.key, UploadId: x.checkpoint.uploadId, PartNumber: n, Body: body }), {
           abortSignal: signal,

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { DatashareError } from '../common/errors';
+import { DatashareError, ValidationError } from '../common/errors';
 import type { DeliveryView } from '../common/types';
 import { addScheduleCommands } from './cli-schedule';
 import { Datashare } from './datashare';
@@ -10,6 +10,7 @@ import {
   parseFormat,
   parseKeyColumns,
   parsePositiveInt,
+  parseDurationSeconds,
   parseSince,
   parseSize,
   parseStatus,
@@ -45,6 +46,25 @@ function progressLine(v: DeliveryView, startedMs: number): string {
   const secs = Math.max(0.001, (Date.now() - startedMs) / 1000);
   const files = v.fileCount ? `  files ${v.filesCompleted}/${v.fileCount}` : '';
   return `${v.id}  ${v.status}${files}  ${v.rows} rows (${Math.round(v.rows / secs)}/s)  ${formatBytes(v.bytes)} (${(v.bytes / 1e6 / secs).toFixed(1)} MB/s)`;
+}
+
+/** Prints a started delivery, or with --wait follows it to the end (exit 1 unless it completed). */
+async function followOrPrint(ds: Datashare, started: DeliveryView, opts: { wait?: boolean; json?: boolean }): Promise<void> {
+  if (!opts.wait) {
+    if (opts.json) printJson(started);
+    else process.stdout.write(`${started.id}\n`);
+    return;
+  }
+  const t0 = Date.now();
+  const tty = process.stderr.isTTY;
+  if (!opts.json) process.stderr.write(`delivery ${started.id} started\n`);
+  const final = await ds.waitForDelivery(started.id, (v) => {
+    if (tty) process.stderr.write(`\r\x1b[K${progressLine(v, t0)}`);
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  if (opts.json) printJson(final);
+  else process.stdout.write(`${deliveryDetails(final)}\n`);
+  if (final.status !== 'completed') throw new ExitCode(EXIT_FAILED);
 }
 
 export function buildProgram(): Command {
@@ -157,18 +177,32 @@ export function buildProgram(): Command {
     .requiredOption('--key <columns>', 'unique key column(s), comma-separated; the export is ordered by it')
     .addOption(new Option('--format <format>', 'file format').choices(['csv', 'jsonl']).default('csv'))
     .addOption(new Option('--compression <compression>', 'compression').choices(['gzip', 'none']).default('gzip'))
+    .option('--incremental <column>', 'a timestamp/date column: each delivery sends only rows whose column moved past the last completed delivery')
+    .option('--lookback <duration>', 'with --incremental: start this far before the last watermark (e.g. 15m, 1h) to catch late rows')
     .option('--json', 'print the dataset as JSON')
     .action(
-      withDatashare(async (ds, id: string, opts: { sql: string; key: string; format: string; compression: string; json?: boolean }) => {
+      withDatashare(
+        async (
+          ds,
+          id: string,
+          opts: { sql: string; key: string; format: string; compression: string; incremental?: string; lookback?: string; json?: boolean },
+        ) => {
+        const lookbackSeconds = parseDurationSeconds('--lookback', opts.lookback);
         const d = await ds.setDataset(id, {
           sql: opts.sql,
           keyColumns: parseKeyColumns(opts.key),
           format: parseFormat(opts.format) ?? 'csv',
           compression: parseCompression(opts.compression) ?? 'gzip',
+          ...(opts.incremental !== undefined ? { incrementalColumn: opts.incremental } : {}),
+          ...(lookbackSeconds !== undefined ? { lookbackSeconds } : {}),
         });
         if (opts.json) printJson(d);
-        else process.stdout.write(`dataset ${d.id}: ${d.format}, ${d.compression}, key ${d.keyColumns.join(',')}\n`);
-      }),
+        else {
+          const inc = d.incrementalColumn ? `, incremental on ${d.incrementalColumn} (lookback ${d.lookbackSeconds}s)` : '';
+          process.stdout.write(`dataset ${d.id}: ${d.format}, ${d.compression}, key ${d.keyColumns.join(',')}${inc}\n`);
+        }
+        },
+      ),
     );
   dataset
     .command('show <id>')
@@ -211,6 +245,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--compression <compression>', "override the dataset's compression").choices(['gzip', 'none']))
     .option('--max-file-size <size>', 'target maximum size of one stored file, e.g. 256MiB (default), 1GB')
     .option('--max-parallel-files <n>', 'files exported at once for this delivery (default 4)')
+    .option('--full-refresh', 'incremental datasets: send every row up to now, not just those past the watermark')
     .option('--wait', 'wait for the delivery to finish, showing progress; exit 1 if it fails')
     .option('--json', 'print the delivery as JSON (with --wait: the final state)')
     .action(
@@ -219,7 +254,15 @@ export function buildProgram(): Command {
           ds,
           profileId: string,
           datasetId: string,
-          opts: { format?: string; compression?: string; maxFileSize?: string; maxParallelFiles?: string; wait?: boolean; json?: boolean },
+          opts: {
+            format?: string;
+            compression?: string;
+            maxFileSize?: string;
+            maxParallelFiles?: string;
+            fullRefresh?: boolean;
+            wait?: boolean;
+            json?: boolean;
+          },
         ) => {
           const maxFileBytes = parseSize('--max-file-size', opts.maxFileSize);
           const maxParallelFiles = parsePositiveInt('--max-parallel-files', opts.maxParallelFiles);
@@ -228,22 +271,56 @@ export function buildProgram(): Command {
             ...(opts.compression ? { compression: parseCompression(opts.compression) } : {}),
             ...(maxFileBytes ? { maxFileBytes } : {}),
             ...(maxParallelFiles ? { maxParallelFiles } : {}),
+            ...(opts.fullRefresh ? { fullRefresh: true } : {}),
           });
-          if (!opts.wait) {
-            if (opts.json) printJson(started);
-            else process.stdout.write(`${started.id}\n`);
+          await followOrPrint(ds, started, opts);
+        },
+      ),
+    );
+
+  program
+    .command('replay [id]')
+    .description(
+      'run a failed or cancelled delivery again under the same id, with the profile as it is now; files already\n' +
+        'delivered under an unchanged prefix are kept. With --failed, replay every matching failed delivery.',
+    )
+    .option('--failed', 'replay every failed delivery matching --since/--profile/--dataset')
+    .option('--since <time>', 'with --failed: started at or after a time (ISO 8601) or a duration ago (24h, 7d)')
+    .option('--profile <id>', 'with --failed: only this profile')
+    .option('--dataset <id>', 'with --failed: only this dataset')
+    .option('--max-parallel <n>', 'with --failed: replays running at once (default 5)')
+    .option('--wait', 'wait for the delivery to finish; exit 1 if it fails')
+    .option('--json', 'print JSON')
+    .action(
+      withDatashare(
+        async (
+          ds,
+          id: string | undefined,
+          opts: { failed?: boolean; since?: string; profile?: string; dataset?: string; maxParallel?: string; wait?: boolean; json?: boolean },
+        ) => {
+          if (opts.failed) {
+            if (id) throw new ValidationError('give either a delivery id or --failed, not both');
+            const since = parseSince(opts.since);
+            const maxParallel = parsePositiveInt('--max-parallel', opts.maxParallel);
+            const results = await ds.replayFailed(
+              { ...(since ? { since } : {}), ...(opts.profile ? { profileId: opts.profile } : {}), ...(opts.dataset ? { datasetId: opts.dataset } : {}) },
+              {
+                ...(maxParallel ? { maxParallel } : {}),
+                onStarted: (v) => {
+                  if (!opts.json) process.stderr.write(`replaying ${v.id} (${v.profileId}/${v.datasetId})\n`);
+                },
+              },
+            );
+            if (opts.json) printJson(results);
+            else for (const r of results) process.stdout.write(r.result ? `${deliveryLine(r.result)}\n` : `${r.id}  not replayed: ${r.error?.message ?? ''}\n`);
+            if (results.some((r) => r.result?.status !== 'completed')) throw new ExitCode(EXIT_FAILED);
             return;
           }
-          const t0 = Date.now();
-          const tty = process.stderr.isTTY;
-          if (!opts.json) process.stderr.write(`delivery ${started.id} started\n`);
-          const final = await ds.waitForDelivery(started.id, (v) => {
-            if (tty) process.stderr.write(`\r\x1b[K${progressLine(v, t0)}`);
-          });
-          if (tty) process.stderr.write('\r\x1b[K');
-          if (opts.json) printJson(final);
-          else process.stdout.write(`${deliveryDetails(final)}\n`);
-          if (final.status !== 'completed') throw new ExitCode(EXIT_FAILED);
+          if (!id) throw new ValidationError('replay needs a delivery id, or --failed to replay every failed delivery');
+          if (opts.since || opts.profile || opts.dataset || opts.maxParallel) {
+            throw new ValidationError('--since, --profile, --dataset and --max-parallel go with --failed');
+          }
+          await followOrPrint(ds, await ds.replay(id), opts);
         },
       ),
     );

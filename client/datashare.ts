@@ -13,7 +13,7 @@ import {
   validatePropertyName,
   type S3Destination,
 } from '../common/destination';
-import { ConflictError, MissingPropertyError, ValidationError } from '../common/errors';
+import { ConflictError, DatashareError, MissingPropertyError, ValidationError } from '../common/errors';
 import { buildPolicies, sharerRootArn, type EndUserPolicies } from '../common/policy';
 import { assertSingleSelect, bindNamedParams, namedParams, trimStatement } from '../common/sql-params';
 import * as datasets from '../common/store/datasets';
@@ -42,6 +42,10 @@ export interface DatasetInput {
   keyColumns: string[];
   format?: Format;
   compression?: Compression;
+  /** A timestamp/date column: each delivery then carries only rows whose column moved past the last completed one. */
+  incrementalColumn?: string;
+  /** Re-send this far before the last watermark, to catch rows that arrive late. */
+  lookbackSeconds?: number;
 }
 
 export interface ShareOptions {
@@ -51,6 +55,8 @@ export interface ShareOptions {
   maxFileBytes?: number;
   /** Files exported at once for this delivery (default 4). */
   maxParallelFiles?: number;
+  /** Incremental datasets: send everything up to now, ignoring the watermark. */
+  fullRefresh?: boolean;
 }
 
 const MAX_PROPERTY_VALUE = 4096;
@@ -172,10 +178,50 @@ export class Datashare {
       throw new ValidationError('--key needs one or more column names, e.g. --key id or --key tenant_id,id');
     }
     if (new Set(input.keyColumns).size !== input.keyColumns.length) throw new ValidationError('--key names a column twice');
+    if (input.lookbackSeconds !== undefined && !input.incrementalColumn) {
+      throw new ValidationError('--lookback applies to incremental datasets only; add --incremental <column>');
+    }
+    if (input.lookbackSeconds !== undefined && (!Number.isInteger(input.lookbackSeconds) || input.lookbackSeconds < 0)) {
+      throw new ValidationError('--lookback must be a duration such as 15m, 1h or 2d');
+    }
     assertSingleSelect(input.sql);
     const sql = trimStatement(input.sql);
     await this.checkDatasetSql(sql, input.keyColumns);
-    return datasets.saveDataset(this.metaPool, { id, sql, keyColumns: input.keyColumns, format, compression });
+    if (input.incrementalColumn) await this.checkIncrementalColumn(sql, input.incrementalColumn);
+    return datasets.saveDataset(this.metaPool, {
+      id,
+      sql,
+      keyColumns: input.keyColumns,
+      format,
+      compression,
+      incrementalColumn: input.incrementalColumn ?? null,
+      lookbackSeconds: input.lookbackSeconds ?? 0,
+    });
+  }
+
+  /** The incremental column must be an output column of a timestamp or date type: windows are times. */
+  private async checkIncrementalColumn(sql: string, column: string): Promise<void> {
+    const names = namedParams(sql);
+    // NULL is a valid value of every type, so the query can be described without a profile.
+    const bound = bindNamedParams(sql, Object.fromEntries(names.map((n) => [n, ''])), '(check)');
+    const client = await this.sourcePool.connect();
+    try {
+      await client.query('BEGIN READ ONLY');
+      const res = await client.query({
+        text: `SELECT datashare_src."${column.replace(/"/g, '""')}" FROM (\n${bound.text}\n) AS datashare_src LIMIT 0`,
+        values: names.map(() => null),
+      });
+      const TIME_TYPES = new Set([1082, 1114, 1184]); // date, timestamp, timestamptz
+      if (!TIME_TYPES.has(res.fields[0]?.dataTypeID ?? 0)) {
+        throw new ValidationError(`--incremental column "${column}" must be a timestamp, timestamptz or date column of the query`);
+      }
+    } catch (e) {
+      if (e instanceof ValidationError) throw e;
+      throw new ValidationError(`--incremental: ${e instanceof Error ? e.message : String(e)}; name one of the query's output columns`);
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
   }
 
   private async checkDatasetSql(sql: string, keyColumns: string[]): Promise<void> {
@@ -240,7 +286,18 @@ export class Datashare {
       ...(opts.maxParallelFiles ? { maxParallelFiles: opts.maxParallelFiles } : {}),
     };
     const workflowId = workflowIdFor(input.deliveryId);
-    await deliveries.insertDelivery(this.metaPool, { id: input.deliveryId, workflowId, profileId, datasetId, format, compression });
+    if (opts.fullRefresh && !dataset.incrementalColumn) {
+      throw new ValidationError(`--full-refresh applies to incremental datasets; "${datasetId}" always sends everything`);
+    }
+    await deliveries.insertDelivery(this.metaPool, {
+      id: input.deliveryId,
+      workflowId,
+      profileId,
+      datasetId,
+      format,
+      compression,
+      fullRefresh: opts.fullRefresh ?? false,
+    });
     try {
       await temporal.workflow.start(deliveryWorkflow, {
         taskQueue: this.config.taskQueue,
@@ -277,6 +334,96 @@ export class Datashare {
       // Temporal unreachable or history gone: our table is the record.
     }
     return view;
+  }
+
+  /**
+   * Runs a failed or cancelled delivery again under the same id, with the
+   * profile as it is now. Files already recorded complete under an unchanged
+   * prefix are kept and skipped; an interrupted file continues its upload; an
+   * incremental delivery keeps its window. A completed delivery is never re-sent.
+   */
+  async replay(id: string): Promise<DeliveryView> {
+    const view = await deliveries.getDelivery(this.metaPool, id);
+    if (view.status === 'completed') {
+      throw new ConflictError(
+        `delivery ${id} already completed; a completed delivery is never sent twice. To send the data again, start a new delivery: datashare share ${view.profileId} ${view.datasetId}`,
+      );
+    }
+    if (view.status === 'running') throw new ConflictError(`delivery ${id} is still running; cancel it first (datashare cancel ${id}) or wait`);
+    const profile = await profiles.getProfile(this.metaPool, view.profileId);
+    const dataset = await datasets.getDataset(this.metaPool, view.datasetId);
+    destinationFromProperties(profile.properties);
+    const missing = namedParams(dataset.sql).filter((n) => !Object.prototype.hasOwnProperty.call(profile.properties, n));
+    if (missing.length > 0) throw new MissingPropertyError(missing, profile.id);
+
+    const temporal = await this.temporalClient();
+    // Our table records the failure a moment before the workflow run closes; the
+    // new run may only start once it has.
+    await this.waitForRunToClose(view.workflowId);
+    if (!(await deliveries.restartDelivery(this.metaPool, id))) throw new ConflictError(`delivery ${id} changed state meanwhile; look again with: datashare delivery ${id}`);
+    const { rows } = await this.metaPool.query<{ max_file_bytes: string | null }>('SELECT max_file_bytes FROM deliveries WHERE id = $1', [id]);
+    const maxFileBytes = rows[0]?.max_file_bytes ? Number(rows[0].max_file_bytes) : undefined;
+    const input: DeliveryInput = {
+      deliveryId: id,
+      profileId: view.profileId,
+      datasetId: view.datasetId,
+      format: view.format,
+      compression: view.compression,
+      ...(maxFileBytes ? { maxFileBytes } : {}),
+    };
+    try {
+      await temporal.workflow.start(deliveryWorkflow, {
+        taskQueue: this.config.taskQueue,
+        workflowId: view.workflowId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      });
+    } catch (e) {
+      await deliveries.failDelivery(this.metaPool, id, 'failed', { type: 'ReplayStartFailed', message: String(e) });
+      if (e instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new ConflictError(`Temporal refused to run delivery ${id} again (its workflow ${view.workflowId} completed or is still open)`);
+      }
+      throw e;
+    }
+    return deliveries.getDelivery(this.metaPool, id);
+  }
+
+  private async waitForRunToClose(workflowId: string, timeoutMs = 30_000): Promise<void> {
+    const handle = (await this.temporalClient()).workflow.getHandle(workflowId);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const desc = await handle.describe().catch(() => undefined);
+      if (!desc || desc.status.name !== 'RUNNING') return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * Replays every failed delivery matching the filter, at most `maxParallel`
+   * running at once; returns each one's final state (or its start error).
+   */
+  async replayFailed(
+    filter: Omit<deliveries.DeliveryFilter, 'status'>,
+    opts: { maxParallel?: number; onStarted?: (v: DeliveryView) => void } = {},
+  ): Promise<{ id: string; result?: DeliveryView; error?: { type: string; message: string } }[]> {
+    const failed = await deliveries.listDeliveries(this.metaPool, { ...filter, status: 'failed', limit: filter.limit ?? 1000 });
+    const limit = Math.max(1, opts.maxParallel ?? 5);
+    const out: { id: string; result?: DeliveryView; error?: { type: string; message: string } }[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < failed.length) {
+        const d = failed[next++];
+        try {
+          opts.onStarted?.(await this.replay(d.id));
+          out.push({ id: d.id, result: await this.waitForDelivery(d.id) });
+        } catch (e) {
+          const type = e instanceof DatashareError ? e.type : 'Error';
+          out.push({ id: d.id, error: { type, message: e instanceof Error ? e.message : String(e) } });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, failed.length) }, worker));
+    return out;
   }
 
   /**

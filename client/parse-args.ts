@@ -67,10 +67,18 @@ const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 
 export function parseSize(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim());
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
   const bytes = m && unit ? Math.floor(Number(m[1]) * unit) : Number.NaN;
   if (!Number.isFinite(bytes) || bytes < 1024 || bytes > 5 * 1024 ** 4) {
     throw new ValidationError(`${name} must be a size from 1KiB to 5TiB such as 256MiB or 1GB, not "${v}"`);
   }
   return bytes;
+}
+
+/** Durations like 90s, 15m, 1h, 2d (whole numbers). */
+export function parseDurationSeconds(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)\s*(s|m|h|d)$/.exec(v.trim());
+  if (!m) throw new ValidationError(`${name} must be a duration such as 90s, 15m, 1h or 2d, not "${v}"`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }

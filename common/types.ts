@@ -115,6 +115,10 @@ export interface DeliveryView {
   manifestKey: string | null;
   startedAt: string;
   completedAt: string | null;
+  /** Incremental datasets: the rows sent are those whose column lies in (from, to]. */
+  window: { from: string | null; to: string } | null;
+  /** Every run of this delivery: the first, then each replay. */
+  attempts: { attempt: number; startedAt: string; endedAt: string | null; status: string; error?: { type: string; message: string } }[];
   /** Files planned (known once the export is planned) and done so far. */
   fileCount: number | null;
   filesCompleted: number;

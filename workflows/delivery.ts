@@ -136,14 +136,14 @@ async function uploadFiles(input: DeliveryInput, state: ContinuedDelivery, until
   const scope = new CancellationScope();
   await scope.run(async () => {
     const running = new Set<Promise<void>>();
-    let failed: unknown;
+    let failed: Error | undefined;
     for (let i = state.nextFile; i < until && failed === undefined; i++) {
       while (running.size >= limit) await Promise.race(running);
       if (failed !== undefined) break;
       const p: Promise<void> = uploadFile({ ...input, fileIndex: i, target: state.target, keyTypes: state.keyTypes })
         .then(onFile, (e: unknown) => {
           if (failed === undefined) {
-            failed = e;
+            failed = e instanceof Error ? e : new Error(String(e));
             scope.cancel();
           }
         })

@@ -8,6 +8,10 @@ export interface DatasetRow {
   keyColumns: string[];
   format: Format;
   compression: Compression;
+  /** Incremental datasets: the timestamp column whose progress defines each delivery's rows. */
+  incrementalColumn: string | null;
+  /** How far before the last watermark each incremental delivery starts again, for late-arriving rows. */
+  lookbackSeconds: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -18,6 +22,8 @@ interface DbDataset {
   key_columns: string[];
   format: Format;
   compression: Compression;
+  incremental_column: string | null;
+  lookback_seconds: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -29,6 +35,8 @@ function toRow(r: DbDataset): DatasetRow {
     keyColumns: r.key_columns,
     format: r.format,
     compression: r.compression,
+    incrementalColumn: r.incremental_column,
+    lookbackSeconds: r.lookback_seconds,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
@@ -54,14 +62,24 @@ export async function listDatasets(db: Queryable): Promise<DatasetRow[]> {
 
 export async function saveDataset(
   db: Queryable,
-  d: { id: string; sql: string; keyColumns: string[]; format: Format; compression: Compression },
+  d: {
+    id: string;
+    sql: string;
+    keyColumns: string[];
+    format: Format;
+    compression: Compression;
+    incrementalColumn?: string | null;
+    lookbackSeconds?: number;
+  },
 ): Promise<DatasetRow> {
   const { rows } = await db.query<DbDataset>(
-    `INSERT INTO datasets (id, sql, key_columns, format, compression) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO datasets (id, sql, key_columns, format, compression, incremental_column, lookback_seconds)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (id) DO UPDATE SET sql = EXCLUDED.sql, key_columns = EXCLUDED.key_columns,
-       format = EXCLUDED.format, compression = EXCLUDED.compression, updated_at = now()
+       format = EXCLUDED.format, compression = EXCLUDED.compression,
+       incremental_column = EXCLUDED.incremental_column, lookback_seconds = EXCLUDED.lookback_seconds, updated_at = now()
      RETURNING *`,
-    [d.id, d.sql, d.keyColumns, d.format, d.compression],
+    [d.id, d.sql, d.keyColumns, d.format, d.compression, d.incrementalColumn ?? null, d.lookbackSeconds ?? 0],
   );
   return toRow(rows[0]);
 }

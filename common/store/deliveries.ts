@@ -22,6 +22,11 @@ interface DbDelivery {
   error_message: string | null;
   started_at: Date;
   completed_at: Date | null;
+  window_from: Date | null;
+  window_to: Date | null;
+  attempt: number;
+  attempt_started_at: Date;
+  attempts: { attempt: number; started_at: string; ended_at: string | null; status: string; error_type: string | null; error_message: string | null }[] | null;
   file_count: number | null;
   unaborted_uploads: { key: string; uploadId: string; reason: string }[];
   files: DeliveredFile[] | null;
@@ -31,7 +36,8 @@ const SELECT_VIEW = `
   SELECT d.*,
     (SELECT json_agg(json_build_object('key', f.key, 'bytes', f.bytes, 'rows', f.rows, 'sha256', f.sha256)
                      ORDER BY f.file_index)
-       FROM delivery_files f WHERE f.delivery_id = d.id) AS files
+       FROM delivery_files f WHERE f.delivery_id = d.id) AS files,
+    (SELECT json_agg(a ORDER BY a.attempt) FROM delivery_attempts a WHERE a.delivery_id = d.id) AS attempts
   FROM deliveries d`;
 
 function toView(r: DbDelivery): DeliveryView {
@@ -52,6 +58,23 @@ function toView(r: DbDelivery): DeliveryView {
     manifestKey: r.manifest_key,
     startedAt: r.started_at.toISOString(),
     completedAt: r.completed_at ? r.completed_at.toISOString() : null,
+    window: r.window_to ? { from: r.window_from ? r.window_from.toISOString() : null, to: r.window_to.toISOString() } : null,
+    attempts: [
+      ...(r.attempts ?? []).map((a) => ({
+        attempt: a.attempt,
+        startedAt: new Date(a.started_at).toISOString(),
+        endedAt: a.ended_at ? new Date(a.ended_at).toISOString() : null,
+        status: a.status,
+        ...(a.error_type ? { error: { type: a.error_type, message: a.error_message ?? '' } } : {}),
+      })),
+      {
+        attempt: r.attempt,
+        startedAt: r.attempt_started_at.toISOString(),
+        endedAt: r.completed_at ? r.completed_at.toISOString() : null,
+        status: r.status,
+        ...(r.error_type ? { error: { type: r.error_type, message: r.error_message ?? '' } } : {}),
+      },
+    ],
     fileCount: r.file_count,
     filesCompleted: (r.files ?? []).length,
     unabortedUploads: r.unaborted_uploads ?? [],
@@ -60,15 +83,68 @@ function toView(r: DbDelivery): DeliveryView {
   return view;
 }
 
+/**
+ * Records a new delivery. For an incremental dataset it also fixes the delivery's
+ * window: from the last completed delivery's watermark (less the lookback) up to
+ * `windowTo` (a scheduled run's time; now for a manual share). Fixed here, once,
+ * so a replay sends exactly the same rows.
+ */
 export async function insertDelivery(
   db: Queryable,
-  d: { id: string; workflowId: string; profileId: string; datasetId: string; format: Format; compression: Compression },
+  d: {
+    id: string;
+    workflowId: string;
+    profileId: string;
+    datasetId: string;
+    format: Format;
+    compression: Compression;
+    windowTo?: Date;
+    fullRefresh?: boolean;
+  },
 ): Promise<void> {
-  await db.query(
-    `INSERT INTO deliveries (id, workflow_id, profile_id, dataset_id, format, compression, status)
-     VALUES ($1, $2, $3, $4, $5, $6, 'running')`,
-    [d.id, d.workflowId, d.profileId, d.datasetId, d.format, d.compression],
+  const { rowCount } = await db.query(
+    `INSERT INTO deliveries (id, workflow_id, profile_id, dataset_id, format, compression, status, window_from, window_to, full_refresh)
+     SELECT $1, $2, $3, $4, $5, $6, 'running',
+       CASE WHEN ds.incremental_column IS NULL OR $8 THEN NULL ELSE
+         (SELECT max(p.window_to) FROM deliveries p WHERE p.profile_id = $3 AND p.dataset_id = $4 AND p.status = 'completed')
+           - make_interval(secs => ds.lookback_seconds) END,
+       CASE WHEN ds.incremental_column IS NULL THEN NULL ELSE coalesce($7::timestamptz, now()) END,
+       $8
+     FROM datasets ds WHERE ds.id = $4`,
+    [d.id, d.workflowId, d.profileId, d.datasetId, d.format, d.compression, d.windowTo ?? null, d.fullRefresh ?? false],
   );
+  if (rowCount === 0) throw new NotFoundError(`no dataset "${d.datasetId}"; list them with: datashare dataset list`);
+}
+
+/** The window an incremental delivery exports, as fixed when it was created. */
+export async function deliveryWindow(db: Queryable, id: string): Promise<{ from: string | null; to: string | null }> {
+  const { rows } = await db.query<{ f: string | null; t: string | null }>(
+    `SELECT to_char(window_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS f,
+            to_char(window_to AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t FROM deliveries WHERE id = $1`,
+    [id],
+  );
+  return { from: rows[0]?.f ?? null, to: rows[0]?.t ?? null };
+}
+
+/**
+ * Puts a failed or cancelled delivery back to running for a replay, keeping the
+ * attempt that ended in delivery_attempts. Returns false if it was not replayable.
+ */
+export async function restartDelivery(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `WITH prev AS (
+       INSERT INTO delivery_attempts (delivery_id, attempt, started_at, ended_at, status, error_type, error_message)
+       SELECT id, attempt, attempt_started_at, completed_at, status, error_type, error_message
+       FROM deliveries WHERE id = $1 AND status IN ('failed', 'cancelled')
+       RETURNING delivery_id)
+     UPDATE deliveries SET status = 'running', attempt = attempt + 1, attempt_started_at = now(), completed_at = NULL,
+       error_type = NULL, error_message = NULL, updated_at = now(),
+       rows = (SELECT coalesce(sum(rows), 0) FROM delivery_files WHERE delivery_id = $1),
+       bytes = (SELECT coalesce(sum(bytes), 0) FROM delivery_files WHERE delivery_id = $1)
+     WHERE id IN (SELECT delivery_id FROM prev)`,
+    [id],
+  );
+  return (rowCount ?? 0) > 0;
 }
 
 export async function findDelivery(db: Queryable, id: string): Promise<DeliveryView | undefined> {
@@ -195,4 +271,13 @@ export async function listFiles(db: Queryable, deliveryId: string): Promise<Deli
     [deliveryId],
   );
   return rows.map((r) => ({ key: r.key, bytes: Number(r.bytes), rows: Number(r.rows), sha256: r.sha256 }));
+}
+
+export async function findFile(db: Queryable, deliveryId: string, fileIndex: number): Promise<DeliveredFile | undefined> {
+  const { rows } = await db.query<{ key: string; bytes: string; rows: string; sha256: string }>(
+    'SELECT key, bytes, rows, sha256 FROM delivery_files WHERE delivery_id = $1 AND file_index = $2',
+    [deliveryId, fileIndex],
+  );
+  const r = rows[0];
+  return r ? { key: r.key, bytes: Number(r.bytes), rows: Number(r.rows), sha256: r.sha256 } : undefined;
 }

@@ -92,7 +92,7 @@ describe('resume inside a file after SIGKILL', () => {
     const d = await ds.waitForDelivery(started.id, undefined, 200);
 
     expect(d.status).toBe('completed');
-    expect(d.files[0]!.sha256).toBe(reference.files[0]!.sha256);
+    expect(d.files[0].sha256).toBe(reference.files[0].sha256);
     expect(d.bytes).toBe(reference.bytes);
     expect(d.rows).toBe(320000);
     // Two kills, each may cost the parts in flight and no more.

@@ -1,0 +1,14 @@
+import type { Pool } from 'pg';
+import type { DatasetRow } from '../common/store/datasets';
+import { deliveryWindow } from '../common/store/deliveries';
+import type { ProfileRow } from '../common/store/profiles';
+import type { DatasetQuery } from './source-query';
+
+/** The query one delivery runs: the dataset's SQL for this profile, within the delivery's window if incremental. */
+export async function deliveryQuery(metaPool: Pool, deliveryId: string, dataset: DatasetRow, profile: ProfileRow): Promise<DatasetQuery> {
+  const q: DatasetQuery = { sql: dataset.sql, keyColumns: dataset.keyColumns, properties: profile.properties, profileId: profile.id };
+  if (!dataset.incrementalColumn) return q;
+  const w = await deliveryWindow(metaPool, deliveryId);
+  // A delivery created before the dataset became incremental has no window: it sends everything.
+  return w.to ? { ...q, window: { column: dataset.incrementalColumn, from: w.from, to: w.to } } : q;
+}
