@@ -13,11 +13,29 @@ export class LineCounter {
 
   count(chunk: Buffer): number {
     if (!this.csvQuoting || (!this.inQuotes && chunk.indexOf(QUOTE) === -1)) return countNewlines(chunk);
+    // Jump between quotes and newlines with indexOf (native) rather than visiting every byte.
     let n = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i];
-      if (c === QUOTE) this.inQuotes = !this.inQuotes;
-      else if (c === NL && !this.inQuotes) n++;
+    let i = 0;
+    let nextQuote = chunk.indexOf(QUOTE, 0);
+    while (i < chunk.length) {
+      if (this.inQuotes) {
+        if (nextQuote === -1) break;
+        this.inQuotes = false;
+        i = nextQuote + 1;
+        nextQuote = chunk.indexOf(QUOTE, i);
+        continue;
+      }
+      const nl = chunk.indexOf(NL, i);
+      if (nl !== -1 && (nextQuote === -1 || nl < nextQuote)) {
+        n++;
+        i = nl + 1;
+      } else if (nextQuote !== -1) {
+        this.inQuotes = true;
+        i = nextQuote + 1;
+        nextQuote = chunk.indexOf(QUOTE, i);
+      } else {
+        break;
+      }
     }
     return n;
   }
