@@ -37,7 +37,16 @@ export async function registerDeliveries(metaPool: Pool, input: RegisterDeliveri
     let found = existing.get(deliveryId);
     if (!found) {
       try {
-        await insertDelivery(metaPool, { id: deliveryId, workflowId: workflowIdFor(deliveryId), profileId, datasetId: input.datasetId, format, compression });
+        await insertDelivery(metaPool, {
+          id: deliveryId,
+          workflowId: workflowIdFor(deliveryId),
+          profileId,
+          datasetId: input.datasetId,
+          format,
+          compression,
+          // An incremental dataset's window ends at the scheduled time, not whenever the run got to it.
+          windowTo: scheduledAt,
+        });
         out.push({ profileId, deliveryId, format, compression, start: true });
         continue;
       } catch (e) {

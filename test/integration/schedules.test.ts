@@ -66,7 +66,10 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
     h = await startHarness({ taskQueue });
     Object.assign(env, process.env, useTestEnv(), { DATASHARE_TASK_QUEUE: taskQueue });
     table = uniqueName('sched_rows').replace(/-/g, '_');
-    await h.pool.query(`CREATE TABLE ${table} AS SELECT g AS id, g % 2 AS tenant_id, 'row ' || g AS label FROM generate_series(1, 20) g`);
+    await h.pool.query(
+      `CREATE TABLE ${table} AS SELECT g AS id, g % 2 AS tenant_id, 'row ' || g AS label, now() - g * interval '1 hour' AS updated_at
+       FROM generate_series(1, 20) g`,
+    );
     await h.ds.setDataset(dataset, { sql: `SELECT id, label FROM ${table} WHERE tenant_id = :tenant_id`, keyColumns: ['id'] });
     await createBucket('other', bucket);
     role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'sched/' });
@@ -258,8 +261,16 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
   it('backfill takes past runs under their own ids; backfilling the same period again delivers nothing twice', async () => {
     const p = uniqueName('backfill');
     await addProfile(p, { tenant_id: '1' });
-    const id = profileScheduleId(p, dataset);
-    await createSchedule([p, dataset, '--every', '10s', '--paused']);
+    // Incremental: each run's window must end at its scheduled time, whenever the run really happens.
+    const incremental = uniqueName('sched-inc');
+    await h.ds.setDataset(incremental, {
+      sql: `SELECT id, label, updated_at FROM ${table} WHERE tenant_id = :tenant_id`,
+      keyColumns: ['id'],
+      incrementalColumn: 'updated_at',
+    });
+    const deliveriesOf = (profileId: string): Promise<DeliveryView[]> => h.ds.listDeliveries({ profileId, datasetId: incremental, limit: 1000 });
+    const id = profileScheduleId(p, incremental);
+    await createSchedule([p, incremental, '--every', '10s', '--paused']);
     // Three scheduled times strictly inside the period, none on its edges.
     const tens = Math.floor(Date.now() / 10_000) * 10_000;
     const from = new Date(tens - 35_000);
@@ -271,8 +282,12 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
       const all = await deliveriesOf(p);
       return all.length === 3 && all.every((d) => d.status === 'completed') ? all : undefined;
     }, 60_000, 500);
-    const stamps = done.map((d) => d.id.slice(0, 16)).sort();
-    expect(stamps).toEqual(expected.map((t) => t.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')));
+    const byTime = [...done].sort((x, y) => x.id.localeCompare(y.id));
+    expect(byTime.map((d) => d.id.slice(0, 16))).toEqual(expected.map((t) => t.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')));
+    // Windows end at the scheduled times and follow on from each other: the first carries everything.
+    expect(byTime.map((d) => d.window?.to)).toEqual(expected.map((t) => t.toISOString()));
+    expect(byTime.map((d) => d.window?.from ?? null)).toEqual([null, expected[0].toISOString(), expected[1].toISOString()]);
+    expect(byTime.map((d) => d.rows)).toEqual([10, 0, 0]);
 
     // The same period again: the runs happen (Temporal allows re-running a completed id) and find their deliveries done.
     expect((await cli(['schedule', 'backfill', id, '--from', from.toISOString(), '--to', to.toISOString()])).code).toBe(0);
