@@ -13,6 +13,8 @@ export async function abortUpload(metaPool: Pool, s3: S3Client, deliveryId: stri
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
     return true;
   } catch (e) {
+    // Already completed or aborted (a cancel can land between Complete and the checkpoint's removal): nothing is left open.
+    if (awsErrorName(e) === 'NoSuchUpload') return true;
     await recordUnaborted(metaPool, deliveryId, { key, uploadId, reason: awsErrorName(e) ?? 'Error' });
     return false;
   }

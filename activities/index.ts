@@ -1,3 +1,5 @@
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/aws';
 import type { DeliveryInput } from '../common/types';
@@ -28,12 +30,17 @@ export interface ActivityDeps {
 
 const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 
-/** Every error leaves an activity as a history-safe ApplicationFailure (see failures.ts). */
+/**
+ * Every error leaves an activity as a history-safe ApplicationFailure (see
+ * failures.ts) — except after a cancel, when whatever the abort caused (an
+ * aborted S3 call, a closed stream) must be reported as the cancellation it is.
+ */
 function safe<A, R>(fn: (a: A) => Promise<R>): (a: A) => Promise<R> {
   return async (a: A) => {
     try {
       return await fn(a);
     } catch (e) {
+      if (Context.current().cancellationSignal.aborted) throw new CancelledFailure('the activity was cancelled');
       throw toFailure(e);
     }
   };

@@ -119,7 +119,8 @@ export async function deliveryWorkflow(input: DeliveryInput, continued?: Continu
   } catch (err) {
     // Handing over to the next run is how this workflow keeps its history short, not a failure.
     if (err instanceof ContinueAsNew) throw err;
-    const cancelled = isCancellation(err);
+    // A cancel may surface as another activity's failure; the request itself decides.
+    const cancelled = isCancellation(err) || CancellationScope.current().consideredCancelled;
     const error = describeFailure(err, cancelled);
     // Record the outcome even when the workflow itself is being cancelled.
     await CancellationScope.nonCancellable(async () => {

@@ -69,21 +69,34 @@ describe('large shares: many files, continue-as-new, cancel', () => {
     expect(events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
   });
 
-  it('cancel stops a running delivery within seconds, aborts its open uploads and leaves it cancelled', async () => {
+  async function bigDataset(rows = 300000): Promise<string> {
     const big = uniqueName('cancel_rows').replace(/-/g, '_');
-    await h.pool.query(`CREATE TABLE ${big} AS SELECT g AS id, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 300000) g`);
+    await h.pool.query(`CREATE TABLE ${big} AS SELECT g AS id, repeat(md5(g::text), 4) AS pad FROM generate_series(1, ${rows}) g`);
     const dataset = uniqueName('cancel-ds');
     await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${big}`, keyColumns: ['id'], compression: 'none' });
-    const started = await h.ds.share(abortingProfile, dataset, { maxFileBytes: 12 * 1024 * 1024, maxParallelFiles: 2 });
-    // Wait until uploads are under way.
-    for (let i = 0; i < 200; i++) {
-      const v = await h.ds.getDelivery(started.id);
-      if (v.uploadedBytes > 0) break;
-      await new Promise((r) => setTimeout(r, 100));
+    return dataset;
+  }
+
+  /** Starts a delivery and cancels it while a multipart upload is open. */
+  async function cancelMidUpload(
+    profileId: string,
+    dataset: string,
+    maxFileBytes = 12 * 1024 * 1024,
+  ): Promise<{ d: Awaited<ReturnType<Harness['ds']['getDelivery']>>; tookMs: number }> {
+    const started = await h.ds.share(profileId, dataset, { maxFileBytes, maxParallelFiles: 2 });
+    for (let i = 0; i < 400; i++) {
+      const { rows } = await h.pool.query('SELECT 1 FROM delivery_checkpoints WHERE delivery_id = $1', [started.id]);
+      if (rows.length > 0 && (await h.ds.getDelivery(started.id)).uploadedBytes > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
     }
     const t0 = Date.now();
     const d = await h.ds.cancelDelivery(started.id);
-    const tookMs = Date.now() - t0;
+    return { d, tookMs: Date.now() - t0 };
+  }
+
+  it('cancel stops a running delivery within seconds, aborts its open uploads and leaves it cancelled', async () => {
+    const dataset = await bigDataset();
+    const { d, tookMs } = await cancelMidUpload(abortingProfile, dataset);
     expect(d.status).toBe('cancelled');
     expect(d.error?.type).toBe('Cancelled');
     expect(tookMs).toBeLessThan(30_000);
@@ -93,5 +106,15 @@ describe('large shares: many files, continue-as-new, cancel', () => {
     expect(d.unabortedUploads).toEqual([]);
     const { rows } = await h.pool.query('SELECT 1 FROM delivery_checkpoints WHERE delivery_id = $1', [d.id]);
     expect(rows).toHaveLength(0);
+  });
+
+  it('records the uploads a cancel could not abort when the role may only PutObject', async () => {
+    // One big file (~140 MB), so its upload is surely still open when the cancel lands.
+    const dataset = await bigDataset(1_000_000);
+    const { d } = await cancelMidUpload(profile, dataset, 1024 ** 3);
+    expect(d.status).toBe('cancelled');
+    expect(d.unabortedUploads.length).toBeGreaterThanOrEqual(1);
+    expect(d.unabortedUploads[0]).toMatchObject({ reason: 'AccessDenied' });
+    expect(d.unabortedUploads[0].key.startsWith(`big/${dataset}/${d.id}/`)).toBe(true);
   });
 });
