@@ -7,9 +7,10 @@ import { saveRanges } from '../common/store/export-state';
 import { getProfile } from '../common/store/profiles';
 import type { Compression, ExportPlan, Format } from '../common/types';
 import { deliveryQuery } from './dataset-query';
-import { asQueryError, beginReadOnly, describeDataset, sampleRows, splitByKey } from './source-query';
+import { asQueryError, beginReadOnly, describeDataset, estimateRows, sampleRows, splitByKey } from './source-query';
 
 const gzip = promisify(gzipCb);
+const SAMPLE_ROWS = 2000;
 
 export interface ExportDatasetInput {
   deliveryId: string;
@@ -44,15 +45,22 @@ export async function exportDataset(deps: { metaPool: Pool; sourcePool: Pool }, 
     const kept = await keptPlan(deps.metaPool, input.deliveryId);
     if (kept) return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount: kept.fileCount, totalRows: kept.estimatedRows };
 
-    const sample = await sampleRows(client, q, input.format);
+    const sample = await sampleRows(client, q, input.format, SAMPLE_ROWS);
     const rowsPerFile = await rowsPerFileFor(sample, input);
-    const shape = await splitByKey(client, q, rowsPerFile).catch((e: unknown) => {
-      throw asQueryError(e, hint);
-    });
+    // The key pass costs a scan of the keys; skip it when the sample saw every row and they fit one file.
+    // (The planner's estimate is not trusted for this: stale statistics would make one huge file.)
+    const estimated = await estimateRows(client, q);
+    const shape =
+      sample.rows < SAMPLE_ROWS && sample.rows <= rowsPerFile
+        ? { boundaries: [] }
+        : await splitByKey(client, q, rowsPerFile).catch((e: unknown) => {
+            throw asQueryError(e, hint);
+          });
     await saveRanges(deps.metaPool, input.deliveryId, shape.boundaries);
     const fileCount = shape.boundaries.length + 1;
-    await recordPlan(deps.metaPool, input.deliveryId, { fileCount, estimatedRows: shape.totalRows, maxFileBytes: input.maxFileBytes });
-    return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount, totalRows: shape.totalRows };
+    const totalRows = shape.boundaries.length ? Math.max(estimated, shape.boundaries.length * rowsPerFile) : Math.max(estimated, sample.rows);
+    await recordPlan(deps.metaPool, input.deliveryId, { fileCount, estimatedRows: Math.round(totalRows), maxFileBytes: input.maxFileBytes });
+    return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount, totalRows: Math.round(totalRows) };
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
     client.release();

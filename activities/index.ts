@@ -12,6 +12,7 @@ import { listProfilesPage } from './list-profiles';
 import { loadProfile } from './load-profile';
 import { recordFailure, type RecordFailureInput } from './record-outcome';
 import { registerDeliveries } from './register-delivery';
+import { FileSlots } from './file-slots';
 import { uploadFile } from './upload-file';
 import type { FinalizeInput, UploadFileInput } from '../common/types';
 import type { ListProfilesPageInput, RegisterDeliveriesInput } from '../common/schedule-ids';
@@ -26,6 +27,8 @@ export interface ActivityDeps {
   partBytes?: number;
   /** Parts of one file uploading at once. */
   partsInFlight?: number;
+  /** Files this worker exports at once (default 2). */
+  maxConcurrentFiles?: number;
 }
 
 const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
@@ -48,11 +51,22 @@ function safe<A, R>(fn: (a: A) => Promise<R>): (a: A) => Promise<R> {
 
 export function createActivities(deps: ActivityDeps) {
   const partBytes = deps.partBytes ?? DEFAULT_PART_BYTES;
+  const slots = new FileSlots(deps.maxConcurrentFiles ?? 2);
   return {
     loadProfile: safe((input: DeliveryInput) => loadProfile(deps.metaPool, input)),
     assumeRole: safe((input: AssumeRoleInput) => assumeRole(deps, input)),
     exportDataset: safe((input: ExportDatasetInput) => exportDataset(deps, input)),
-    uploadFile: safe((input: UploadFileInput) => uploadFile({ ...deps, partBytes }, input)),
+    uploadFile: safe(async (input: UploadFileInput) => {
+      // Waiting for a slot heartbeats too, so a queued file is not mistaken for a dead one.
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat(ctx.info.heartbeatDetails), 5000);
+      const release = await slots.acquire().finally(() => clearInterval(beat));
+      try {
+        return await uploadFile({ ...deps, partBytes }, input);
+      } finally {
+        release();
+      }
+    }),
     finalizeManifest: safe((input: FinalizeInput) => finalizeManifest(deps, input)),
     recordFailure: safe((input: RecordFailureInput) => recordFailure(deps.metaPool, input)),
     // Scheduled rounds (workflows/scheduled-round.ts).

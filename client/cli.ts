@@ -381,11 +381,11 @@ export function buildProgram(): Command {
   program
     .command('worker')
     .description('run a worker: executes delivery workflows and their activities until SIGINT/SIGTERM')
-    .option('--max-concurrent-files <n>', 'files this worker uploads at once (bounds its memory)', '4')
+    .option('--max-concurrent-files <n>', 'files this worker exports at once; bounds its memory (about 180 MB + 50 MB per file)', '2')
     .action(async (opts: { maxConcurrentFiles: string }) => {
       const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
       const { runWorker } = await import('../worker/main');
-      await runWorker(max ? { maxConcurrentActivities: max } : {});
+      await runWorker(max ? { maxConcurrentFiles: max } : {});
     });
 
   addScheduleCommands(program);

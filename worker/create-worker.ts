@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
@@ -9,8 +9,8 @@ export interface WorkerSetup {
   deps: ActivityDeps;
   /** A prebuilt workflow bundle (tests build it once); otherwise the worker bundles workflows/ itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Limits how many files upload at once on this worker, so memory is bounded by settings, not luck. */
-  maxConcurrentActivities?: number;
+  /** Files this worker exports at once: memory is bounded by settings, not luck. */
+  maxConcurrentFiles?: number;
 }
 
 /** workflows/index.js beside this file in dist/, or the TypeScript source when run from sources (tests, tsx). */
@@ -19,15 +19,24 @@ export function workflowsPath(): string {
   return existsSync(js) ? js : join(__dirname, '..', 'workflows', 'index.ts');
 }
 
+/** A given bundle (tests), else the one `npm run build` wrote beside dist/workflows, else bundle now. */
+function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (setup.workflowBundle) return { workflowBundle: setup.workflowBundle };
+  const prebuilt = join(__dirname, '..', 'workflow-bundle.js');
+  const fresh = existsSync(prebuilt) && statSync(prebuilt).mtimeMs >= statSync(workflowsPath()).mtimeMs;
+  return fresh ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: workflowsPath() };
+}
+
 export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: setup.config.temporalAddress });
   const worker = await Worker.create({
     connection,
     namespace: setup.config.temporalNamespace,
     taskQueue: setup.config.taskQueue,
-    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: workflowsPath() }),
-    activities: createActivities(setup.deps),
-    maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivities ?? 4,
+    ...workflowSource(setup),
+    activities: createActivities({ ...setup.deps, maxConcurrentFiles: setup.maxConcurrentFiles ?? setup.deps.maxConcurrentFiles ?? 2 }),
+    // Room for the small activities of other deliveries beside the files (which FileSlots bounds).
+    maxConcurrentActivityTaskExecutions: (setup.maxConcurrentFiles ?? setup.deps.maxConcurrentFiles ?? 2) + 8,
     // Heartbeats carry cancellation back to the activity: keep them frequent so a cancel lands in seconds.
     maxHeartbeatThrottleInterval: '2 seconds',
     defaultHeartbeatThrottleInterval: '2 seconds',

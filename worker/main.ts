@@ -27,7 +27,7 @@ function partSettings(): { partBytes?: number; partsInFlight?: number } {
   return out;
 }
 
-export async function runWorker(opts: { maxConcurrentActivities?: number } = {}): Promise<void> {
+export async function runWorker(opts: { maxConcurrentFiles?: number } = {}): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(logLevel()) });
   const config = loadConfig();
   const noteDbError = (e: Error): void => void process.stderr.write(`datashare worker: database connection lost (${e.message}); reconnecting on next use\n`);
@@ -39,7 +39,7 @@ export async function runWorker(opts: { maxConcurrentActivities?: number } = {})
     const { worker, connection } = await createWorker({
       config,
       deps: { metaPool, sourcePool, aws: createAwsAccess(), ...partSettings() },
-      ...(opts.maxConcurrentActivities ? { maxConcurrentActivities: opts.maxConcurrentActivities } : {}),
+      ...(opts.maxConcurrentFiles ? { maxConcurrentFiles: opts.maxConcurrentFiles } : {}),
     });
     process.stderr.write(
       `datashare worker: task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace})\n`,
