@@ -70,7 +70,8 @@ export class PartEncoder {
   }
 
   private async encode(block: Buffer): Promise<Buffer> {
-    return this.compression === 'gzip' ? gzip(block, { level: 1 }) : Buffer.from(block);
+    // Without compression the block (a view of the raw bytes) is used as is: no copy.
+    return this.compression === 'gzip' ? gzip(block, { level: 1 }) : block;
   }
 
   private takePart(): Buffer {

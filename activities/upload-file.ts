@@ -34,7 +34,7 @@ export interface UploadDeps {
   sourcePool: Pool;
   aws: AwsAccess;
   partBytes: number;
-  /** Parts uploading at once per file: throughput against memory (each holds one part). */
+  /** Parts uploading at once per file (default 2): throughput against memory (each holds one part). */
   partsInFlight?: number;
 }
 
@@ -159,7 +159,7 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
   const { target } = input;
   const s3 = x.s3;
   const done = new Map((x.previous?.parts ?? []).map((p) => [p.n, p]));
-  const maxInFlight = deps.partsInFlight ?? 3;
+  const maxInFlight = deps.partsInFlight ?? 2;
   const inFlight = new Set<Promise<void>>();
   const finished = new Map<number, PartRecord>();
   let failure: Error | undefined;

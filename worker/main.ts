@@ -16,7 +16,7 @@ function logLevel(): LogLevel {
 
 /**
  * DATASHARE_PART_BYTES (default 8 MiB, S3's minimum is 5 MiB) and DATASHARE_PARTS_IN_FLIGHT
- * (default 3): a worker holds about parts × in-flight × concurrent files in memory.
+ * (default 2): a worker holds about part size × parts in flight × concurrent files in memory.
  */
 function partSettings(): { partBytes?: number; partsInFlight?: number } {
   const out: { partBytes?: number; partsInFlight?: number } = {};
