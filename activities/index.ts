@@ -31,7 +31,8 @@ export interface ActivityDeps {
   maxConcurrentFiles?: number;
 }
 
-const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+// S3's minimum part size: with two parts in flight per file it keeps a worker's buffers small.
+const DEFAULT_PART_BYTES = 5 * 1024 * 1024;
 
 /**
  * Every error leaves an activity as a history-safe ApplicationFailure (see

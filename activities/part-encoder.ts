@@ -26,7 +26,7 @@ export class PartEncoder {
   constructor(
     private readonly compression: Compression,
     private readonly partBytes: number,
-    private readonly blockBytes: number = 4 * 1024 * 1024,
+    private readonly blockBytes: number = 2 * 1024 * 1024,
     private readonly blocksInFlight: number = 2,
   ) {}
 

@@ -33,7 +33,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const out: Args = { n: Number(process.env.BENCH_N ?? 1000), maxParallel: 20, maxConcurrentFiles: 4, rowsPerProfile: 10, keep: false };
+  const out: Args = { n: Number(process.env.BENCH_N ?? 1000), maxParallel: 20, maxConcurrentFiles: 2, rowsPerProfile: 10, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): number => {
@@ -136,10 +136,11 @@ async function main(): Promise<void> {
     });
     say(`   ${args.n} profiles in ${((Date.now() - t0) / 1000).toFixed(1)} s (one bucket ${bucket}, one role, a prefix each)`);
 
-    say(`== worker: datashare worker --max-concurrent-files ${args.maxConcurrentFiles} (child process, from sources)`);
-    const w = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'client', 'cli.ts'), 'worker', '--max-concurrent-files', String(args.maxConcurrentFiles)], {
+    say(`== worker: datashare worker --max-concurrent-files ${args.maxConcurrentFiles} (child process, the built CLI)`);
+    const w = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'datashare'), 'worker', '--max-concurrent-files', String(args.maxConcurrentFiles)], {
       cwd: REPO_ROOT,
-      env: process.env,
+      // As recommended for production workers (README): glibc arenas otherwise inflate RSS.
+      env: { ...process.env, MALLOC_ARENA_MAX: '2' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     worker = w;

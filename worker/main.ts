@@ -27,6 +27,17 @@ function partSettings(): { partBytes?: number; partsInFlight?: number } {
   return out;
 }
 
+/** DATASHARE_MEMORY_TRACE=<ms>: print the process's memory use every so often (for sizing workers). */
+function traceMemory(): NodeJS.Timeout | undefined {
+  const every = Number(process.env.DATASHARE_MEMORY_TRACE);
+  if (!Number.isInteger(every) || every <= 0) return undefined;
+  const mb = (n: number): string => `${Math.round(n / 1048576)}MB`;
+  return setInterval(() => {
+    const m = process.memoryUsage();
+    process.stderr.write(`memory rss=${mb(m.rss)} heapUsed=${mb(m.heapUsed)} heapTotal=${mb(m.heapTotal)} external=${mb(m.external)} arrayBuffers=${mb(m.arrayBuffers)}\n`);
+  }, every).unref();
+}
+
 export async function runWorker(opts: { maxConcurrentFiles?: number } = {}): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(logLevel()) });
   const config = loadConfig();
@@ -41,12 +52,14 @@ export async function runWorker(opts: { maxConcurrentFiles?: number } = {}): Pro
       deps: { metaPool, sourcePool, aws: createAwsAccess(), ...partSettings() },
       ...(opts.maxConcurrentFiles ? { maxConcurrentFiles: opts.maxConcurrentFiles } : {}),
     });
+    const trace = traceMemory();
     process.stderr.write(
       `datashare worker: task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace})\n`,
     );
     try {
       await worker.run();
     } finally {
+      if (trace) clearInterval(trace);
       await connection.close();
     }
   } finally {

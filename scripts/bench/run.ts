@@ -19,6 +19,8 @@ import { REPO_ROOT, readStackEnv } from '../local/stack-env';
  *   npm run bench                    1 GB of raw CSV, CSV+gzip, CSV and JSONL
  *   npm run bench -- --gb 1,5        also 5 GB (CSV+gzip only beyond the first size)
  *   npm run bench -- --concurrent 3  also 3 deliveries at once on one worker
+ *
+ * Workers run with their defaults (--max-concurrent-files 2, 5 MiB parts, 2 in flight).
  */
 
 const BYTES_PER_ROW = 134;
@@ -142,6 +144,8 @@ async function main(): Promise<void> {
     AWS_SECRET_ACCESS_KEY: 'bench',
     AWS_REGION: 'us-east-1',
     DATASHARE_LOG_LEVEL: 'WARN',
+    // glibc's per-thread malloc arenas hold freed buffer memory; two arenas keep RSS close to what is in use.
+    MALLOC_ARENA_MAX: '2',
   };
   const ds = new Datashare(loadConfig(env));
   await ds.setProfile('bench', {
@@ -167,7 +171,7 @@ async function main(): Promise<void> {
         log(`${gb} GB ${c.name}: baseline…`);
         const base = baseline(benchUrl, table, c, s3Endpoint);
         log(`${gb} GB ${c.name}: datashare…`);
-        const worker = await startWorker(env, 4);
+        const worker = await startWorker(env, 2);
         const t0 = process.hrtime.bigint();
         const d = await ds.waitForDelivery((await ds.share('bench', datasetId)).id, undefined, 250);
         const secs = Number(process.hrtime.bigint() - t0) / 1e9;
