@@ -3,11 +3,11 @@ import { gzip as gzipCb } from 'node:zlib';
 import type { Pool } from 'pg';
 import { getDataset } from '../common/store/datasets';
 import { recordPlan } from '../common/store/deliveries';
-import { saveRanges } from '../common/store/export-state';
+import { loadRange, saveRanges } from '../common/store/export-state';
 import { getProfile } from '../common/store/profiles';
 import type { Compression, ExportPlan, Format } from '../common/types';
 import { deliveryQuery } from './dataset-query';
-import { asQueryError, beginReadOnly, describeDataset, estimateRows, sampleRows, splitByKey } from './source-query';
+import { asQueryError, beginReadOnly, describeDataset, estimateRows, firstBoundary, sampleRows, splitByKey } from './source-query';
 
 const gzip = promisify(gzipCb);
 const SAMPLE_ROWS = 2000;
@@ -19,6 +19,8 @@ export interface ExportDatasetInput {
   format: Format;
   compression: Compression;
   maxFileBytes: number;
+  /** Plan only the first range now; planRanges splits the rest while the first file exports. */
+  planRestLater?: boolean;
 }
 
 /**
@@ -47,11 +49,21 @@ export async function exportDataset(deps: { metaPool: Pool; sourcePool: Pool }, 
 
     const sample = await sampleRows(client, q, input.format, SAMPLE_ROWS);
     const rowsPerFile = await rowsPerFileFor(sample, input);
+    const oneFile = sample.rows < SAMPLE_ROWS && sample.rows <= rowsPerFile;
+    if (input.planRestLater) {
+      const first = oneFile
+        ? undefined
+        : await firstBoundary(client, q, rowsPerFile).catch((e: unknown) => {
+            throw asQueryError(e, hint);
+          });
+      await saveRanges(deps.metaPool, input.deliveryId, first ? [first] : []);
+      if (!first) await recordPlan(deps.metaPool, input.deliveryId, { fileCount: 1, estimatedRows: sample.rows, maxFileBytes: input.maxFileBytes });
+      return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount: first ? 2 : 1, restPlanned: !first, rowsPerFile };
+    }
     // The key pass costs a scan of the keys; skip it when the sample saw every row and they fit one file.
     // (The planner's estimate is not trusted for this: stale statistics would make one huge file.)
     const estimated = await estimateRows(client, q);
-    const shape =
-      sample.rows < SAMPLE_ROWS && sample.rows <= rowsPerFile
+    const shape = oneFile
         ? { boundaries: [] }
         : await splitByKey(client, q, rowsPerFile).catch((e: unknown) => {
             throw asQueryError(e, hint);
@@ -67,6 +79,42 @@ export async function exportDataset(deps: { metaPool: Pool; sourcePool: Pool }, 
   }
 }
 
+export interface PlanRangesInput {
+  deliveryId: string;
+  profileId: string;
+  datasetId: string;
+  rowsPerFile: number;
+  keyTypes: string[];
+  maxFileBytes: number;
+}
+
+/**
+ * Splits the key order after the first range (planned by exportDataset) into the
+ * remaining ranges, while the first file is already exporting.
+ */
+export async function planRanges(deps: { metaPool: Pool; sourcePool: Pool }, input: PlanRangesInput): Promise<{ fileCount: number }> {
+  const profile = await getProfile(deps.metaPool, input.profileId);
+  const dataset = await getDataset(deps.metaPool, input.datasetId);
+  const q = await deliveryQuery(deps.metaPool, input.deliveryId, dataset, profile);
+  const first = (await loadRange(deps.metaPool, input.deliveryId, 0)).upper;
+  if (!first) return { fileCount: 1 };
+  const client = await deps.sourcePool.connect();
+  try {
+    await beginReadOnly(client, q.window);
+    const rest = await splitByKey(client, q, input.rowsPerFile, first, input.keyTypes).catch((e: unknown) => {
+      throw asQueryError(e, `dataset "${dataset.id}" failed for profile "${profile.id}"`);
+    });
+    const boundaries = [first, ...rest.boundaries];
+    await saveRanges(deps.metaPool, input.deliveryId, boundaries);
+    const fileCount = boundaries.length + 1;
+    await recordPlan(deps.metaPool, input.deliveryId, { fileCount, estimatedRows: fileCount * input.rowsPerFile, maxFileBytes: input.maxFileBytes });
+    return { fileCount };
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+  }
+}
+
 /**
  * The plan of an earlier attempt, if it still holds: ranges exist and every file
  * recorded complete lies in the delivery's current folder. Otherwise the old
@@ -74,7 +122,8 @@ export async function exportDataset(deps: { metaPool: Pool; sourcePool: Pool }, 
  */
 async function keptPlan(metaPool: Pool, deliveryId: string): Promise<{ fileCount: number; estimatedRows: number } | undefined> {
   const { rows } = await metaPool.query<{ ranges: number; folder: string | null; estimated_rows: string | null; stray: number }>(
-    `SELECT (SELECT count(*)::int FROM delivery_ranges r WHERE r.delivery_id = d.id) AS ranges, d.folder, d.estimated_rows,
+    `SELECT CASE WHEN d.file_count IS NULL THEN 0 ELSE (SELECT count(*)::int FROM delivery_ranges r WHERE r.delivery_id = d.id) END AS ranges,
+            d.folder, d.estimated_rows,
             (SELECT count(*)::int FROM delivery_files f WHERE f.delivery_id = d.id AND left(f.key, length(d.folder)) <> d.folder) AS stray
      FROM deliveries d WHERE d.id = $1`,
     [deliveryId],

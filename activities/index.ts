@@ -5,7 +5,7 @@ import type { AwsAccess } from '../common/aws';
 import type { DeliveryInput } from '../common/types';
 import { abortOpenUploads } from './abort-open-uploads';
 import { assumeRole, type AssumeRoleInput } from './assume-role';
-import { exportDataset, type ExportDatasetInput } from './export-dataset';
+import { exportDataset, planRanges, type ExportDatasetInput, type PlanRangesInput } from './export-dataset';
 import { toFailure } from './failures';
 import { finalizeManifest } from './finalize-manifest';
 import { listProfilesPage } from './list-profiles';
@@ -57,6 +57,7 @@ export function createActivities(deps: ActivityDeps) {
     loadProfile: safe((input: DeliveryInput) => loadProfile(deps.metaPool, input)),
     assumeRole: safe((input: AssumeRoleInput) => assumeRole(deps, input)),
     exportDataset: safe((input: ExportDatasetInput) => exportDataset(deps, input)),
+    planRanges: safe((input: PlanRangesInput) => planRanges(deps, input)),
     uploadFile: safe(async (input: UploadFileInput) => {
       // Waiting for a slot heartbeats too, so a queued file is not mistaken for a dead one.
       const ctx = Context.current();

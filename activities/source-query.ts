@@ -196,8 +196,15 @@ export async function estimateRows(client: PoolClient, q: DatasetQuery): Promise
  * after a crash — on its own. lead() rather than a row count keeps the pass
  * streaming: no boundary falls on the very last row.
  */
-export async function splitByKey(client: PoolClient, q: DatasetQuery, rowsPerRange: number): Promise<ExportShape> {
+export async function splitByKey(
+  client: PoolClient,
+  q: DatasetQuery,
+  rowsPerRange: number,
+  after: string[] | null = null,
+  keyTypes: string[] = [],
+): Promise<ExportShape> {
   const bound = bindNamedParams(q.sql, q.properties, q.profileId);
+  const where = after ? await rangeCondition(client, q.keyColumns, keyTypes, { lower: after }) : '';
   const keys = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');
   const keyTexts = q.keyColumns.map((k) => `${quoteIdent(k)}::text`).join(', ');
   const first = quoteIdent(q.keyColumns[0]);
@@ -205,7 +212,7 @@ export async function splitByKey(client: PoolClient, q: DatasetQuery, rowsPerRan
   const { rows } = await client.query<{ upper: string[] }>({
     text: `SELECT ARRAY[${keyTexts}] AS upper
            FROM (SELECT ${keys}, row_number() OVER w AS datashare_rn, lead(datashare_src.${first}) OVER w IS NOT NULL AS datashare_more
-                 FROM ${wrapped(bound.text, q.window)} WINDOW w AS (ORDER BY ${keys})) AS t
+                 FROM ${wrapped(bound.text, q.window)} ${where} WINDOW w AS (ORDER BY ${keys})) AS t
            WHERE datashare_rn % $${n + 1} = 0 AND datashare_more
            ORDER BY datashare_rn`,
     values: [...bound.values, rowsPerRange],
@@ -217,6 +224,29 @@ export async function splitByKey(client: PoolClient, q: DatasetQuery, rowsPerRan
     }
   }
   return { boundaries };
+}
+
+/**
+ * The upper key of the first range, reading only that range's keys: the first
+ * file can start exporting while the rest of the key order is split. Undefined
+ * when one range holds everything.
+ */
+export async function firstBoundary(client: PoolClient, q: DatasetQuery, rowsPerRange: number): Promise<string[] | undefined> {
+  const bound = bindNamedParams(q.sql, q.properties, q.profileId);
+  const keys = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');
+  const keyTexts = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}::text`).join(', ');
+  const n = bound.values.length;
+  // Two rows: the boundary, and proof that a row follows it.
+  const { rows } = await client.query<{ upper: string[] }>({
+    text: `SELECT ARRAY[${keyTexts}] AS upper FROM ${wrapped(bound.text, q.window)} ORDER BY ${keys} OFFSET $${n + 1} LIMIT 2`,
+    values: [...bound.values, rowsPerRange - 1],
+  });
+  if (rows.length < 2) return undefined;
+  const upper = rows[0].upper;
+  if (upper.some((v) => v === null)) {
+    throw new ValidationError(`a key column (${q.keyColumns.join(', ')}) is NULL in some rows; the key must be unique and NOT NULL`);
+  }
+  return upper;
 }
 
 /** Raw text of the first rows, in the output format, to estimate file sizes. */

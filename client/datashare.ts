@@ -417,7 +417,9 @@ export class Datashare {
       while (next < failed.length) {
         const d = failed[next++];
         try {
-          opts.onStarted?.(await this.replay(d.id));
+          // Not `onStarted?.(await …)`: optional call skips evaluating its argument when absent.
+          const started = await this.replay(d.id);
+          opts.onStarted?.(started);
           out.push({ id: d.id, result: await this.waitForDelivery(d.id) });
         } catch (e) {
           const type = e instanceof DatashareError ? e.type : 'Error';

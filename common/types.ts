@@ -48,6 +48,9 @@ export interface ExportPlan {
   keyTypes?: string[];
   fileCount?: number;
   totalRows?: number;
+  /** false: only the first range is planned yet (planRanges does the rest while it exports). */
+  restPlanned?: boolean;
+  rowsPerFile?: number;
 }
 
 export interface AssumedRole {

@@ -7,6 +7,7 @@ import {
   continueAsNew,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
@@ -43,6 +44,12 @@ const { uploadFile } = proxyActivities<Activities>({
   // On cancel, wait for the activity to stop, so the cleanup sees every open upload.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '2 seconds', maximumInterval: '2 minutes', maximumAttempts: 50, nonRetryableErrorTypes: PERMANENT },
+});
+
+const { planRanges } = proxyActivities<Activities>({
+  // One pass over the keys of the whole export: long for billions of rows, and it runs beside the first file.
+  startToCloseTimeout: '4 hours',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: PERMANENT },
 });
 
 const { recordFailure, abortOpenUploads } = proxyActivities<Activities>({
@@ -84,6 +91,7 @@ export async function deliveryWorkflow(input: DeliveryInput, continued?: Continu
 
   try {
     let state: ContinuedDelivery;
+    let planRest: (() => Promise<number>) | undefined;
     if (continued) {
       state = continued;
     } else {
@@ -93,21 +101,29 @@ export async function deliveryWorkflow(input: DeliveryInput, continued?: Continu
       await assumeRole({ deliveryId: input.deliveryId, profileId: input.profileId });
 
       progress.step = 'export dataset';
+      const maxFileBytes = input.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+      // Histories recorded before this change planned every range first; they replay that way.
+      const overlap = patched('plan-while-exporting');
       const plan = await exportDataset({
         deliveryId: input.deliveryId,
         profileId: input.profileId,
         datasetId: input.datasetId,
         format: input.format,
         compression: input.compression,
-        maxFileBytes: input.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+        maxFileBytes,
+        ...(overlap ? { planRestLater: true } : {}),
       });
       state = { target, columns: plan.columns, keyTypes: plan.keyTypes ?? [], fileCount: plan.fileCount ?? 1, nextFile: 0 };
       progress.fileCount = state.fileCount;
+      if (plan.restPlanned === false) {
+        const keyTypes = state.keyTypes;
+        planRest = async () =>
+          (await planRanges({ ...input, rowsPerFile: plan.rowsPerFile ?? 1, keyTypes, maxFileBytes })).fileCount;
+      }
     }
 
     progress.step = 'multipart upload';
-    const until = Math.min(state.fileCount, state.nextFile + FILES_PER_RUN);
-    await uploadFiles(input, state, until, () => progress.filesCompleted++);
+    const until = await uploadFiles(input, state, () => progress.filesCompleted++, planRest, (n) => (progress.fileCount = n));
     if (until < state.fileCount) {
       return await continueAsNew<typeof deliveryWorkflow>(input, { ...state, nextFile: until });
     }
@@ -131,16 +147,26 @@ export async function deliveryWorkflow(input: DeliveryInput, continued?: Continu
   }
 }
 
-/** Uploads files [state.nextFile, until) with at most maxParallelFiles at once; the first failure cancels the rest. */
-async function uploadFiles(input: DeliveryInput, state: ContinuedDelivery, until: number, onFile: () => void): Promise<void> {
+/**
+ * Uploads this run's files, at most maxParallelFiles at once; the first failure
+ * cancels the rest. With planRest, file 0 starts at once and the remaining key
+ * ranges are planned while it exports. Returns the end of this run's share of
+ * files (at most FILES_PER_RUN; the next run continues from there).
+ */
+async function uploadFiles(
+  input: DeliveryInput,
+  state: ContinuedDelivery,
+  onFile: () => void,
+  planRest?: () => Promise<number>,
+  onPlanned?: (fileCount: number) => void,
+): Promise<number> {
   const limit = Math.max(1, input.maxParallelFiles ?? DEFAULT_MAX_PARALLEL_FILES);
   const scope = new CancellationScope();
-  await scope.run(async () => {
+  return await scope.run(async () => {
     const running = new Set<Promise<void>>();
     let failed: Error | undefined;
-    for (let i = state.nextFile; i < until && failed === undefined; i++) {
-      while (running.size >= limit) await Promise.race(running);
-      if (failed !== undefined) break;
+    const firstFailure = (): Error | undefined => failed;
+    const start = (i: number): void => {
       const p: Promise<void> = uploadFile({ ...input, fileIndex: i, target: state.target, keyTypes: state.keyTypes })
         .then(onFile, (e: unknown) => {
           if (failed === undefined) {
@@ -150,9 +176,29 @@ async function uploadFiles(input: DeliveryInput, state: ContinuedDelivery, until
         })
         .finally(() => running.delete(p));
       running.add(p);
+    };
+    let next = state.nextFile;
+    if (planRest) {
+      start(next++);
+      try {
+        state.fileCount = await planRest();
+      } catch (e) {
+        // If file 0 failed first, planning was cancelled because of it: report the cause.
+        scope.cancel();
+        await Promise.all(running);
+        throw firstFailure() ?? e;
+      }
+      onPlanned?.(state.fileCount);
+    }
+    const until = Math.min(state.fileCount, state.nextFile + FILES_PER_RUN);
+    for (; next < until && failed === undefined; next++) {
+      while (running.size >= limit) await Promise.race(running);
+      if (failed !== undefined) break;
+      start(next);
     }
     await Promise.all(running);
     if (failed !== undefined) throw failed;
+    return until;
   });
 }
 
