@@ -69,11 +69,13 @@ describe('large shares: many files, continue-as-new, cancel', () => {
     expect(events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
   });
 
-  async function bigDataset(rows = 300000): Promise<string> {
+  /** A large table; `slow` makes reading it take seconds (a sleep every 1,000 rows), so an upload is surely open. */
+  async function bigDataset(slow = false): Promise<string> {
     const big = uniqueName('cancel_rows').replace(/-/g, '_');
-    await h.pool.query(`CREATE TABLE ${big} AS SELECT g AS id, repeat(md5(g::text), 4) AS pad FROM generate_series(1, ${rows}) g`);
+    await h.pool.query(`CREATE TABLE ${big} AS SELECT g AS id, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 300000) g`);
     const dataset = uniqueName('cancel-ds');
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${big}`, keyColumns: ['id'], compression: 'none' });
+    const filter = slow ? ' WHERE CASE WHEN id % 1000 = 0 THEN pg_sleep(0.03) IS NOT NULL ELSE true END' : '';
+    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${big}${filter}`, keyColumns: ['id'], compression: 'none' });
     return dataset;
   }
 
@@ -84,9 +86,9 @@ describe('large shares: many files, continue-as-new, cancel', () => {
     maxFileBytes = 12 * 1024 * 1024,
   ): Promise<{ d: Awaited<ReturnType<Harness['ds']['getDelivery']>>; tookMs: number }> {
     const started = await h.ds.share(profileId, dataset, { maxFileBytes, maxParallelFiles: 2 });
-    for (let i = 0; i < 400; i++) {
+    for (let i = 0; i < 1200; i++) {
       const { rows } = await h.pool.query('SELECT 1 FROM delivery_checkpoints WHERE delivery_id = $1', [started.id]);
-      if (rows.length > 0 && (await h.ds.getDelivery(started.id)).uploadedBytes > 0) break;
+      if (rows.length > 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const t0 = Date.now();
@@ -109,8 +111,8 @@ describe('large shares: many files, continue-as-new, cancel', () => {
   });
 
   it('records the uploads a cancel could not abort when the role may only PutObject', async () => {
-    // One big file (~140 MB), so its upload is surely still open when the cancel lands.
-    const dataset = await bigDataset(1_000_000);
+    // One slowly read file (~40 MB over ~9 s), so its upload is surely still open when the cancel lands.
+    const dataset = await bigDataset(true);
     const { d } = await cancelMidUpload(profile, dataset, 1024 ** 3);
     expect(d.status).toBe('cancelled');
     expect(d.unabortedUploads.length).toBeGreaterThanOrEqual(1);
