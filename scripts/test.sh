@@ -3,13 +3,7 @@
 # PostgreSQL, moto with IAM enforcement), type-checks and lints, builds the CLI,
 # then runs every test file against those services.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-# The machine runs Node 20; the SDK warns that releases after January 2027 need Node 22
-# (package-lock.json pins one that runs here). Said once in the README, not in every process.
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-
-[[ -d node_modules ]] || npm ci --no-audit --no-fund
-bash scripts/stack/start.sh
+source "$(dirname "$0")/prepare.sh"
 npm run --silent typecheck
 npm run --silent lint
 npm run --silent build
