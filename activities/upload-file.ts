@@ -222,9 +222,12 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
           abortSignal: signal,
         })
         .then(async (res) => {
+          // Count the bytes as sent before checkpointing the part: a crash between the two
+          // then re-sends the part and counts it twice, which is what uploadedBytes means;
+          // the other order would lose a sent part from the count.
+          await recordProgress(deps.metaPool, input.deliveryId, { rowsDelta: rows, bytesDelta: body.length, uploadedBytesDelta: body.length });
           finished.set(n, { n, etag: res.ETag ?? '', bytes: body.length, rows, sha256 });
           await saveProgress();
-          await recordProgress(deps.metaPool, input.deliveryId, { rowsDelta: rows, bytesDelta: body.length, uploadedBytesDelta: body.length });
         })
         .catch((e: unknown) => {
           failure ??= s3Failure(e, target, x.key, 'UploadPart');
