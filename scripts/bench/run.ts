@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     // hold freed buffer memory, and a small V8 young generation is scavenged often enough
     // that export buffers (outside the JS heap, short-lived) are given back soon.
     MALLOC_ARENA_MAX: '2',
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=1`.trim(),
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=2`.trim(),
   };
   const ds = new Datashare(loadConfig(env));
   await ds.setProfile('bench', {
