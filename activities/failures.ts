@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { DatashareError } from '../common/errors';
+import { DatashareError, PERMANENT_ERROR_TYPES } from '../common/errors';
 
 /**
  * Turns any error into something safe to put in Temporal history.
@@ -9,7 +9,7 @@ import { DatashareError } from '../common/errors';
  * non-retryable failures so a delivery that cannot succeed fails in seconds.
  */
 
-const PERMANENT_TYPES = new Set(['ValidationError', 'NotFound', 'MissingProperty', 'AccessDenied', 'AssumeRoleDenied', 'DatasetQueryError']);
+const PERMANENT_TYPES = new Set(PERMANENT_ERROR_TYPES);
 
 export function permanent(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -244,7 +245,7 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
     copying = false;
     const last = await encoder.finish();
     // S3 needs at least one part; an empty export still yields a valid (empty) file.
-    if (last || partNo === 0) await handlePart(last ?? (await emptyFile(input.compression)));
+    if (last || partNo === 0) await handlePart(last ?? emptyFile(input.compression));
     await Promise.all(inFlight);
     if (failure) throw failure;
 
@@ -280,8 +281,7 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
   }
 }
 
-async function emptyFile(compression: UploadFileInput['compression']): Promise<Buffer> {
+function emptyFile(compression: UploadFileInput['compression']): Buffer {
   if (compression === 'none') return Buffer.alloc(0);
-  const { gzipSync } = await import('node:zlib');
   return gzipSync(Buffer.alloc(0), { level: 1 });
 }

@@ -16,6 +16,21 @@ export type ErrorType =
   | 'Cancelled'
   | 'InternalError';
 
+/**
+ * Failures no retry can fix: the activities mark them non-retryable, and the
+ * workflow's retry policies list them too, as a second line of defence.
+ */
+export const PERMANENT_ERROR_TYPES: readonly string[] = [
+  'ValidationError',
+  'NotFound',
+  'MissingProperty',
+  'AccessDenied',
+  'AssumeRoleDenied',
+  'DatasetQueryError',
+  'NoSuchBucket',
+  'SharerCredentialsInvalid',
+];
+
 /** An error whose message is written for the operator: it says what is wrong and how to fix it. */
 export class DatashareError extends Error {
   constructor(

@@ -12,6 +12,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { PERMANENT_ERROR_TYPES } from '../common/errors';
 import {
   DEFAULT_MAX_FILE_BYTES,
   DEFAULT_MAX_PARALLEL_FILES,
@@ -21,9 +22,7 @@ import {
   type DeliveryTarget,
 } from '../common/types';
 
-// Errors that no retry can fix; activities also mark them non-retryable, this
-// list is the second line of defence.
-const PERMANENT = ['ValidationError', 'NotFound', 'MissingProperty', 'AccessDenied', 'AssumeRoleDenied', 'DatasetQueryError', 'NoSuchBucket', 'SharerCredentialsInvalid'];
+const PERMANENT = [...PERMANENT_ERROR_TYPES];
 
 const { loadProfile, exportDataset, finalizeManifest } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
