@@ -11,7 +11,7 @@ describe('CopyOutBlocks against PostgreSQL', () => {
   let query = '';
 
   beforeAll(async () => {
-    pool = createPool(testEnv().DATABASE_URL!, 2);
+    pool = createPool(testEnv().DATABASE_URL, 2);
     const awkward = await createAwkwardTable(pool);
     // The awkward rows, then enough plain ones that messages straddle many socket reads.
     query = `SELECT id, txt, num, ts, arr, tarr, js, bin FROM ${awkward}
