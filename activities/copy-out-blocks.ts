@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Connection, Submittable } from 'pg';
+import type { BufferPool } from './buffer-pool';
 
 const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = 0x63; // 'c'
@@ -17,7 +18,8 @@ const HEADER_BYTES = 5;
  * socket read; at millions of rows that was a tenth of the export's CPU time,
  * mostly garbage collection. Here each socket chunk is compacted in place (row
  * payloads moved over the 5-byte message headers, no allocation) and copied once
- * into a block of exactly `blockBytes`, the unit the part encoder compresses.
+ * into a block of the pool's size, the unit the part encoder compresses (and
+ * gives back to the pool when done with it).
  *
  * The protocol handling mirrors pg-copy-streams: while the COPY runs, this takes
  * the connection's socket from pg; at CopyDone or ErrorResponse it hands the
@@ -38,17 +40,16 @@ export class CopyOutBlocks extends Readable implements Submittable {
   private code = 0;
   /** Payload bytes of the current message not yet read. */
   private remaining = 0;
-  private block: Buffer;
+  private block: Buffer | undefined;
   private blockUsed = 0;
   private readonly onReadable = (): void => this.forward();
 
   constructor(
     private readonly text: string,
-    private readonly blockBytes: number,
+    private readonly blocks: BufferPool,
   ) {
     // Object mode: each read is one block (a byte-mode read joins whatever is buffered).
     super({ objectMode: true, highWaterMark: 1 });
-    this.block = Buffer.allocUnsafe(blockBytes);
   }
 
   submit(connection: Connection): void {
@@ -150,13 +151,14 @@ export class CopyOutBlocks extends Readable implements Submittable {
     let more = true;
     let from = 0;
     while (from < end) {
-      const n = Math.min(end - from, this.blockBytes - this.blockUsed);
+      this.block ??= this.blocks.take();
+      const n = Math.min(end - from, this.block.length - this.blockUsed);
       chunk.copy(this.block, this.blockUsed, from, from + n);
       this.blockUsed += n;
       from += n;
-      if (this.blockUsed === this.blockBytes) {
+      if (this.blockUsed === this.block.length) {
         more = this.push(this.block) && more;
-        this.block = Buffer.allocUnsafe(this.blockBytes);
+        this.block = undefined;
         this.blockUsed = 0;
       }
     }
@@ -164,7 +166,8 @@ export class CopyOutBlocks extends Readable implements Submittable {
   }
 
   private flushBlock(): void {
-    if (this.blockUsed > 0) this.push(this.block.subarray(0, this.blockUsed));
+    if (this.block && this.blockUsed > 0) this.push(this.block.subarray(0, this.blockUsed));
+    this.block = undefined;
     this.blockUsed = 0;
   }
 

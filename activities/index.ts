@@ -13,6 +13,7 @@ import { loadProfile } from './load-profile';
 import { recordFailure, type RecordFailureInput } from './record-outcome';
 import { registerDeliveries } from './register-delivery';
 import { FileSlots } from './file-slots';
+import { encoderPools } from './part-encoder';
 import { uploadFile } from './upload-file';
 import type { FinalizeInput, UploadFileInput } from '../common/types';
 import type { ListProfilesPageInput, RegisterDeliveriesInput } from '../common/schedule-ids';
@@ -52,7 +53,10 @@ function safe<A, R>(fn: (a: A) => Promise<R>): (a: A) => Promise<R> {
 
 export function createActivities(deps: ActivityDeps) {
   const partBytes = deps.partBytes ?? DEFAULT_PART_BYTES;
-  const slots = new FileSlots(deps.maxConcurrentFiles ?? 2);
+  const maxFiles = deps.maxConcurrentFiles ?? 2;
+  const slots = new FileSlots(maxFiles);
+  // Sized for the files the slots allow, so the next file reuses a finished one's buffers.
+  const pools = encoderPools(partBytes, maxFiles, deps.partsInFlight ?? 2);
   return {
     loadProfile: safe((input: DeliveryInput) => loadProfile(deps.metaPool, input)),
     assumeRole: safe((input: AssumeRoleInput) => assumeRole(deps, input)),
@@ -64,7 +68,7 @@ export function createActivities(deps: ActivityDeps) {
       const beat = setInterval(() => ctx.heartbeat(ctx.info.heartbeatDetails), 5000);
       const release = await slots.acquire().finally(() => clearInterval(beat));
       try {
-        return await uploadFile({ ...deps, partBytes }, input);
+        return await uploadFile({ ...deps, partBytes, pools }, input);
       } finally {
         release();
       }

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { Compression } from '../common/types';
+import { BufferPool } from './buffer-pool';
 
 const gzip = promisify(gzipCb);
 
@@ -9,6 +10,30 @@ export const BLOCK_BYTES = 2 * 1024 * 1024;
 // zlib's default 16 KiB output chunks cost a round trip to the thread pool each;
 // one 1 MiB chunk holds a compressed 2 MiB block (level 1 roughly halves CSV).
 const GZIP_OUTPUT_CHUNK = 1024 * 1024;
+
+/** The most a block can grow under gzip (stored blocks, member header and trailer), rounded up. */
+function maxEncodedBytes(blockBytes: number): number {
+  return blockBytes + Math.ceil(blockBytes / 16384) * 5 + 1024;
+}
+
+/** Where an encoder's blocks and parts come from; one set serves all the files of a worker. */
+export interface EncoderPools {
+  blocks: BufferPool;
+  parts: BufferPool;
+}
+
+/**
+ * Pools for `files` files at once, each with `blocksInFlight` blocks compressing
+ * and `partsInFlight` parts uploading: what they keep is the working set.
+ */
+export function encoderPools(partBytes: number, files = 1, partsInFlight = 2, blocksInFlight = 2, blockBytes = BLOCK_BYTES): EncoderPools {
+  return {
+    // Per file: one block filling, one queued, one being cut, and those compressing.
+    blocks: new BufferPool(blockBytes, files * (blocksInFlight + 3)),
+    // A part is cut as soon as it reaches partBytes, so it holds at most one encoded block more.
+    parts: new BufferPool(partBytes + maxEncodedBytes(blockBytes), files * (partsInFlight + 1)),
+  };
+}
 
 /**
  * Encodes raw export bytes into upload parts, deterministically.
@@ -21,20 +46,33 @@ const GZIP_OUTPUT_CHUNK = 1024 * 1024;
  * byte-identically. Compression runs on libuv's thread pool, off the event loop,
  * with a few blocks compressing at once while COPY keeps streaming; their output
  * is taken strictly in order. Level 1 keeps up with Postgres at a fair ratio.
+ *
+ * Blocks and parts come from pools (`blocks` for whoever fills the raw blocks):
+ * pushed chunks become the encoder's, and the caller gives each part back with
+ * `release` once it is sent.
  */
 export class PartEncoder {
+  readonly blocks: BufferPool;
+  private readonly parts: BufferPool;
   private raw: Buffer[] = [];
   private rawBytes = 0;
-  private out: Buffer[] = [];
-  private outBytes = 0;
   private encoding: Promise<Buffer>[] = [];
+  private part: Buffer | undefined;
+  private partUsed = 0;
 
   constructor(
     private readonly compression: Compression,
     private readonly partBytes: number,
     private readonly blockBytes: number = BLOCK_BYTES,
     private readonly blocksInFlight: number = 2,
-  ) {}
+    pools: EncoderPools = encoderPools(partBytes, 1, 2, blocksInFlight, blockBytes),
+  ) {
+    if (pools.blocks.size !== blockBytes || pools.parts.size < partBytes + maxEncodedBytes(blockBytes)) {
+      throw new Error('PartEncoder: pools sized for other blocks or parts');
+    }
+    this.blocks = pools.blocks;
+    this.parts = pools.parts;
+  }
 
   /** Adds raw bytes; returns the parts that became complete (usually none or one). */
   async push(chunk: Buffer): Promise<Buffer[]> {
@@ -54,16 +92,33 @@ export class PartEncoder {
     const parts: Buffer[] = [];
     while (this.encoding.length > 0) await this.collect(parts);
     // Whatever completes at the very end leaves as one last part (S3 allows a large last part).
-    if (this.outBytes > 0) parts.push(this.takePart());
-    return parts.length > 1 ? Buffer.concat(parts) : parts[0];
+    if (this.partUsed > 0) parts.push(this.takePart());
+    if (parts.length <= 1) return parts[0];
+    const last = Buffer.concat(parts);
+    for (const p of parts) this.release(p);
+    return last;
   }
 
-  /** Appends the oldest block's encoding to the output, cutting a part when it is full. */
+  /** Takes back a part the caller is done with (uploaded or skipped). */
+  release(part: Buffer): void {
+    this.parts.give(part);
+  }
+
+  /** Appends the oldest block's encoding to the part being filled, cutting it when full. */
   private async collect(parts: Buffer[]): Promise<void> {
     const encoded = await this.encoding.shift()!;
-    this.out.push(encoded);
-    this.outBytes += encoded.length;
-    if (this.outBytes >= this.partBytes) parts.push(this.takePart());
+    this.part ??= this.parts.take();
+    if (this.partUsed + encoded.length > this.part.length) {
+      // Not expected (see maxEncodedBytes), but never worth corrupting a part over.
+      const bigger = Buffer.allocUnsafe(this.partUsed + encoded.length);
+      this.part.copy(bigger, 0, 0, this.partUsed);
+      this.part = bigger;
+    }
+    encoded.copy(this.part, this.partUsed);
+    this.partUsed += encoded.length;
+    // Uncompressed, the encoding is the raw block itself, now copied.
+    if (this.compression !== 'gzip') this.blocks.give(encoded);
+    if (this.partUsed >= this.partBytes) parts.push(this.takePart());
   }
 
   private takeRaw(n: number): Buffer {
@@ -76,14 +131,17 @@ export class PartEncoder {
   }
 
   private async encode(block: Buffer): Promise<Buffer> {
-    // Without compression the block (a view of the raw bytes) is used as is: no copy.
-    return this.compression === 'gzip' ? gzip(block, { level: 1, chunkSize: GZIP_OUTPUT_CHUNK }) : block;
+    if (this.compression !== 'gzip') return block;
+    const encoded = await gzip(block, { level: 1, chunkSize: GZIP_OUTPUT_CHUNK });
+    // zlib has read the block by now.
+    this.blocks.give(block);
+    return encoded;
   }
 
   private takePart(): Buffer {
-    const part = Buffer.concat(this.out, this.outBytes);
-    this.out = [];
-    this.outBytes = 0;
+    const part = this.part!.subarray(0, this.partUsed);
+    this.part = undefined;
+    this.partUsed = 0;
     return part;
   }
 }

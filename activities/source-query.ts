@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { Readable } from 'node:stream';
 import { CopyOutBlocks } from './copy-out-blocks';
-import { BLOCK_BYTES } from './part-encoder';
+import type { BufferPool } from './buffer-pool';
 import { DatashareError, ValidationError } from '../common/errors';
 import { bindNamedParams, rewriteNamedParams, trimStatement } from '../common/sql-params';
 import type { Column, Format } from '../common/types';
@@ -157,15 +157,15 @@ async function rangeCondition(client: PoolClient, keyColumns: string[], keyTypes
  * JSON Lines is Postgres's own row_to_json text: JSON escapes every control
  * character, so with quote and delimiter set to control bytes CSV mode never
  * quotes it and each row comes out as one raw line, at COPY speed. The stream's
- * chunks are blocks of exactly `blockBytes` (the last may be shorter).
+ * chunks are whole buffers from `blocks` (the last may be shorter).
  */
 export async function openCopyStream(
   client: PoolClient,
   q: DatasetQuery,
   format: Format,
   range: KeyRange = {},
-  keyTypes: string[] = [],
-  blockBytes = BLOCK_BYTES,
+  keyTypes: string[],
+  blocks: BufferPool,
 ): Promise<Readable> {
   const sql = await inlineParamsAsSettings(client, q);
   const where = await rangeCondition(client, q.keyColumns, keyTypes, range);
@@ -174,7 +174,7 @@ export async function openCopyStream(
     format === 'csv'
       ? `COPY (SELECT * FROM ${wrapped(sql, q.window)} ${where} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`
       : `COPY (SELECT row_to_json(datashare_src) FROM ${wrapped(sql, q.window)} ${where} ORDER BY ${order}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
-  return client.query(new CopyOutBlocks(copySql, blockBytes));
+  return client.query(new CopyOutBlocks(copySql, blocks));
 }
 
 export interface ExportShape {

@@ -26,7 +26,7 @@ import { getProfile, type ProfileRow } from '../common/store/profiles';
 import { fileExtension, type DeliveredFile, type UploadFileInput } from '../common/types';
 import { deliveryQuery } from './dataset-query';
 import { LineCounter } from './line-counter';
-import { PartEncoder } from './part-encoder';
+import { BLOCK_BYTES, PartEncoder, encoderPools, type EncoderPools } from './part-encoder';
 import { s3Failure } from './s3-failure';
 import { asQueryError, beginReadOnly, openCopyStream } from './source-query';
 
@@ -37,6 +37,8 @@ export interface UploadDeps {
   partBytes: number;
   /** Parts uploading at once per file (default 2): throughput against memory (each holds one part). */
   partsInFlight?: number;
+  /** The worker's export buffers, shared by its files (see encoderPools). */
+  pools?: EncoderPools;
 }
 
 const HEARTBEAT_EVERY_MS = 5000;
@@ -179,18 +181,12 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
   try {
     const q = await deliveryQuery(deps.metaPool, input.deliveryId, x.dataset, x.profile);
     await beginReadOnly(client, q.window);
-    const stream = await openCopyStream(
-      client,
-      q,
-      input.format,
-      x.range,
-      input.keyTypes ?? [],
-    ).catch((e: unknown) => {
+    const encoder = new PartEncoder(input.compression, deps.partBytes, BLOCK_BYTES, 2, deps.pools ?? encoderPools(deps.partBytes, 1, maxInFlight));
+    const stream = await openCopyStream(client, q, input.format, x.range, input.keyTypes ?? [], encoder.blocks).catch((e: unknown) => {
       throw asQueryError(e, `dataset "${x.dataset.id}" failed for profile "${x.profile.id}"`);
     });
     copying = true;
 
-    const encoder = new PartEncoder(input.compression, deps.partBytes);
     const counter = new LineCounter(input.format === 'csv');
     const fileHash = createHash('sha256');
     const header = input.format === 'csv' ? 1 : 0;
@@ -212,6 +208,7 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
       if (before) {
         if (before.sha256 !== sha256 || before.bytes !== body.length) throw new SourceChanged(n);
         finished.set(n, before);
+        encoder.release(body);
         return;
       }
       while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
@@ -233,7 +230,11 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
         .catch((e: unknown) => {
           failure ??= s3Failure(e, target, x.key, 'UploadPart');
         })
-        .finally(() => inFlight.delete(p));
+        .finally(() => {
+          inFlight.delete(p);
+          // The SDK is done with the body once send() settles: its buffer serves a later part.
+          encoder.release(body);
+        });
       inFlight.add(p);
     };
 

@@ -137,10 +137,9 @@ async function main(): Promise<void> {
     say(`   ${args.n} profiles in ${((Date.now() - t0) / 1000).toFixed(1)} s (one bucket ${bucket}, one role, a prefix each)`);
 
     say(`== worker: datashare worker --max-concurrent-files ${args.maxConcurrentFiles} (child process, the built CLI)`);
-    const w = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'datashare'), 'worker', '--max-concurrent-files', String(args.maxConcurrentFiles)], {
+    const w = spawn(join(REPO_ROOT, 'bin', 'datashare'), ['worker', '--max-concurrent-files', String(args.maxConcurrentFiles)], {
       cwd: REPO_ROOT,
-      // As recommended for production workers (README): glibc arenas otherwise inflate RSS.
-      env: { ...process.env, MALLOC_ARENA_MAX: '2' },
+      env: process.env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     worker = w;

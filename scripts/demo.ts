@@ -19,7 +19,7 @@ function say(s: string): void {
 
 function datashare(args: string[], opts: { json?: boolean; quiet?: boolean } = {}): string {
   if (!opts.quiet) process.stdout.write(`$ datashare ${args.map((a) => (/[\s"'*]/.test(a) ? JSON.stringify(a) : a)).join(' ')}\n`);
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(CLI, args, { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
   if (!opts.json && !opts.quiet) process.stdout.write(r.stdout);
   if (r.status !== 0) throw new Error(`datashare ${args[0]} exited with ${r.status}`);
   return r.stdout;
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   say('worker');
   const logFile = join(process.env.STACK_LOG_DIR ?? REPO_ROOT, 'demo-worker.log');
   const log = openSync(logFile, 'a');
-  const worker = spawn(process.execPath, [CLI, 'worker'], { env: process.env, stdio: ['ignore', log, log] });
+  const worker = spawn(CLI, ['worker'], { env: process.env, stdio: ['ignore', log, log] });
   process.stdout.write(`$ datashare worker   (logs: ${logFile})\n`);
   try {
     say('deliver');

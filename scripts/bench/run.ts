@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -20,10 +20,11 @@ import { REPO_ROOT, readStackEnv } from '../local/stack-env';
  *   npm run bench -- --gb 1,5        also 5 GB (CSV+gzip only beyond the first size)
  *   npm run bench -- --concurrent 3  also 3 deliveries at once on one worker
  *   npm run bench -- --cases CSV+gzip  only the named cases (comma-separated)
- *   npm run bench -- --worker-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"
- *                                    node flags for the worker (profiling; not allowed in NODE_OPTIONS)
+ *   DATASHARE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench   profile the worker
+ *   DATASHARE_MEMORY_TRACE=500 npm run bench -- --worker-log /tmp/w.log   the worker's stderr, to a file
  *
- * Workers run with their defaults (--max-concurrent-files 2, 5 MiB parts, 2 in flight).
+ * Workers run as `bin/datashare worker` with its defaults (--max-concurrent-files 2,
+ * 5 MiB parts, 2 in flight, and the launcher's memory settings).
  */
 
 const BYTES_PER_ROW = 134;
@@ -106,11 +107,12 @@ function peakRssMb(pid: number): number {
 }
 
 async function startWorker(env: NodeJS.ProcessEnv, maxFiles: number): Promise<ChildProcess> {
-  const nodeArgs = arg('worker-node-args', '').split(' ').filter(Boolean);
-  const w = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'bin', 'datashare'), 'worker', '--max-concurrent-files', String(maxFiles)], {
+  const w = spawn(join(REPO_ROOT, 'bin', 'datashare'), ['worker', '--max-concurrent-files', String(maxFiles)], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const logFile = arg('worker-log', '');
+  if (logFile) w.stderr.on('data', (d: Buffer) => appendFileSync(logFile, d));
   await new Promise<void>((resolve, reject) => {
     w.stderr.on('data', (d: Buffer) => {
       if (d.toString().includes('datashare worker:')) resolve();
@@ -156,11 +158,6 @@ async function main(): Promise<void> {
     AWS_SECRET_ACCESS_KEY: 'bench',
     AWS_REGION: 'us-east-1',
     DATASHARE_LOG_LEVEL: 'WARN',
-    // The recommended worker settings (README, Running for real): glibc's per-thread arenas
-    // hold freed buffer memory, and a small V8 young generation is scavenged often enough
-    // that export buffers (outside the JS heap, short-lived) are given back soon.
-    MALLOC_ARENA_MAX: '2',
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=2`.trim(),
   };
   const ds = new Datashare(loadConfig(env));
   await ds.setProfile('bench', {

@@ -7,7 +7,7 @@ import { uniqueName } from '../../scripts/local/end-user-account';
 import { REPO_ROOT, useTestEnv } from '../../scripts/local/stack-env';
 
 /**
- * Bad input through the real CLI (`node bin/datashare …` in a child process):
+ * Bad input through the real CLI (`bin/datashare …` in a child process):
  * each case must exit 2, say on stderr what is wrong and how to fix it, print
  * nothing on stdout, and leave the profiles, datasets and deliveries tables
  * exactly as they were. `share` fails its checks before it ever talks to
@@ -26,7 +26,7 @@ interface CliResult {
 
 function runCli(args: readonly string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(BIN, args, {
       cwd: REPO_ROOT,
       env: { ...process.env },
       stdio: ['ignore', 'pipe', 'pipe'],

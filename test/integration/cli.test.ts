@@ -41,7 +41,7 @@ describe('datashare CLI end to end', () => {
     pool = new Pool({ connectionString: env.DATABASE_URL });
     table = uniqueName('cli_orders').replace(/-/g, '_');
     await pool.query(`CREATE TABLE ${table} AS SELECT g AS id, g % 3 AS tenant_id, 'item ' || g AS item FROM generate_series(1, 3000) g`);
-    worker = spawn(process.execPath, [CLI, 'worker', '--max-concurrent-files', '2'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    worker = spawn(CLI, ['worker', '--max-concurrent-files', '2'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     worker.stdout!.on('data', (d: Buffer) => (workerLog += d.toString()));
     worker.stderr!.on('data', (d: Buffer) => (workerLog += d.toString()));
     await createBucket('sharer', bucket);

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BufferPool } from '../../activities/buffer-pool';
 import { CopyOutBlocks } from '../../activities/copy-out-blocks';
 import { createPool } from '../../common/pool';
 import { testEnv } from '../../scripts/local/stack-env';
@@ -27,7 +28,7 @@ describe('CopyOutBlocks against PostgreSQL', () => {
     const expected = await copyCsv(pool, query);
     const client = await pool.connect();
     try {
-      const stream = client.query(new CopyOutBlocks(`COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER)`, 4096 + 13));
+      const stream = client.query(new CopyOutBlocks(`COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER)`, new BufferPool(4096 + 13, 0)));
       const chunks: Buffer[] = [];
       for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
       expect(chunks.length).toBeGreaterThan(100);
@@ -45,7 +46,7 @@ describe('CopyOutBlocks against PostgreSQL', () => {
     const client = await pool.connect();
     try {
       const failing = `SELECT g, 1 / (g - 25000) AS boom FROM generate_series(1, 30000) g`;
-      const stream = client.query(new CopyOutBlocks(`COPY (${failing}) TO STDOUT WITH (FORMAT csv)`, 65536));
+      const stream = client.query(new CopyOutBlocks(`COPY (${failing}) TO STDOUT WITH (FORMAT csv)`, new BufferPool(65536, 0)));
       let received = 0;
       const read = (async () => {
         for await (const c of stream as AsyncIterable<Buffer>) received += c.length;

@@ -28,7 +28,7 @@ describe('resume inside a file after SIGKILL', () => {
   let dataset = '';
 
   function startWorker(): ChildProcess {
-    const child = spawn(process.execPath, [CLI, 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(CLI, ['worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     worker = child;
     return child;
   }

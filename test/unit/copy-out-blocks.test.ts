@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { Connection } from 'pg';
 import { describe, expect, it } from 'vitest';
+import { BufferPool } from '../../activities/buffer-pool';
 import { CopyOutBlocks } from '../../activities/copy-out-blocks';
 
 /** One protocol message: type byte, int32 length (itself included), payload. */
@@ -67,7 +68,7 @@ describe('CopyOutBlocks', () => {
   it('yields exactly the row bytes, in fixed-size blocks, however the socket cuts the messages', async () => {
     for (let cut = 1; cut < wire.length; cut++) {
       const { connection, handedBack } = fakeConnection(wire, [cut]);
-      const stream = new CopyOutBlocks('COPY …', 97);
+      const stream = new CopyOutBlocks('COPY …', new BufferPool(97, 0));
       stream.submit(connection);
       const chunks = await drain(stream);
       expect(Buffer.concat(chunks).equals(expected), `cut at ${cut}`).toBe(true);
@@ -81,7 +82,7 @@ describe('CopyOutBlocks', () => {
   it('copes with a socket that delivers a few bytes at a time', async () => {
     const cuts = Array.from({ length: Math.ceil(wire.length / 3) }, (_, i) => i * 3);
     const { connection } = fakeConnection(wire, cuts);
-    const stream = new CopyOutBlocks('COPY …', 1000);
+    const stream = new CopyOutBlocks('COPY …', new BufferPool(1000, 0));
     stream.submit(connection);
     expect(Buffer.concat(await drain(stream)).equals(expected)).toBe(true);
   });
@@ -91,7 +92,7 @@ describe('CopyOutBlocks', () => {
     const errorAt = failing.length - AFTER_ERROR.length;
     for (let cut = errorAt - 6; cut < failing.length; cut++) {
       const { connection, handedBack } = fakeConnection(failing, [cut]);
-      const stream = new CopyOutBlocks('COPY …', 64);
+      const stream = new CopyOutBlocks('COPY …', new BufferPool(64, 0));
       stream.submit(connection);
       stream.resume();
       await new Promise((r) => setTimeout(r, 5));
@@ -102,7 +103,7 @@ describe('CopyOutBlocks', () => {
   it('fails on a message that has no place in a COPY out', async () => {
     const odd = Buffer.concat([COPY_OUT_RESPONSE, ...rowsMessages(ROWS.slice(0, 2)), message('T', 'x')]);
     const { connection } = fakeConnection(odd, []);
-    const stream = new CopyOutBlocks('COPY …', 64);
+    const stream = new CopyOutBlocks('COPY …', new BufferPool(64, 0));
     stream.submit(connection);
     await expect(drain(stream)).rejects.toThrow(/unexpected protocol message 'T'/);
   });

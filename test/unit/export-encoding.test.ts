@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { LineCounter } from '../../activities/line-counter';
+import { BufferPool } from '../../activities/buffer-pool';
 import { PartEncoder } from '../../activities/part-encoder';
 import { buildManifest } from '../../activities/manifest';
 
@@ -87,5 +88,52 @@ describe('buildManifest', () => {
       { url: 's3://b/p/ds/d1/part-00001.csv.gz', mandatory: true, meta: { content_length: 20, record_count: 4 } },
     ]);
     expect(JSON.stringify(m)).not.toContain('roleArn');
+  });
+});
+
+it('gives the same parts when each part is released for reuse as soon as it is read', async () => {
+  const input = Buffer.from(Array.from({ length: 40000 }, (_, i) => `${i};${(i * 7919) % 104729}\n`).join(''));
+  const encode = async (compression: 'gzip' | 'none', release: boolean): Promise<string[]> => {
+    const enc = new PartEncoder(compression, 20 * 1024, 8 * 1024);
+    const seen: string[] = [];
+    const take = (p: Buffer): void => {
+      seen.push(p.toString('base64'));
+      if (release) enc.release(p);
+    };
+    for (let i = 0; i < input.length; i += 8 * 1024) {
+      // Whole pool blocks, as the COPY reader fills them.
+      const block = enc.blocks.take();
+      const n = input.copy(block, 0, i, Math.min(input.length, i + block.length));
+      for (const p of await enc.push(n === block.length ? block : block.subarray(0, n))) take(p);
+    }
+    const last = await enc.finish();
+    if (last) take(last);
+    return seen;
+  };
+  for (const compression of ['gzip', 'none'] as const) {
+    const reused = await encode(compression, true);
+    expect(reused.length).toBeGreaterThan(5);
+    expect(reused).toEqual(await encode(compression, false));
+    const joined = Buffer.concat(reused.map((p) => Buffer.from(p, 'base64')));
+    expect((compression === 'gzip' ? gunzipSync(joined) : joined).equals(input)).toBe(true);
+  }
+});
+
+describe('BufferPool', () => {
+  it('hands back what it was given, and only whole buffers of its size', () => {
+    const pool = new BufferPool(16, 4);
+    const a = pool.take();
+    pool.give(a.subarray(0, 5));
+    expect(pool.take().buffer).toBe(a.buffer);
+    pool.give(a.subarray(1));
+    pool.give(Buffer.alloc(32).subarray(0, 16));
+    expect(pool.take().buffer).not.toBe(a.buffer);
+  });
+
+  it('refuses a buffer given back twice', () => {
+    const pool = new BufferPool(16, 4);
+    const a = pool.take();
+    pool.give(a);
+    expect(() => pool.give(a)).toThrow(/given back twice/);
   });
 });
