@@ -215,10 +215,9 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
       // Re-read: a part that failed while we waited has set it.
       const failedMeanwhile = currentFailure();
       if (failedMeanwhile) throw failedMeanwhile;
+      const command = new UploadPartCommand({ Bucket: target.bucket, Key: x.key, UploadId: x.checkpoint.uploadId, PartNumber: n, Body: body });
       const p = s3
-        .send(new UploadPartCommand({ Bucket: target.bucket, Key: x.key, UploadId: x.checkpoint.uploadId, PartNumber: n, Body: body }), {
-          abortSignal: signal,
-        })
+        .send(withPayloadSha256(command, sha256), { abortSignal: signal })
         .then(async (res) => {
           // Count the bytes as sent before checkpointing the part: a crash between the two
           // then re-sends the part and counts it twice, which is what uploadedBytes means;
@@ -280,6 +279,23 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
     clearInterval(beat);
     client.release(copying);
   }
+}
+
+/**
+ * Gives SigV4 the part's SHA-256, which we compute anyway for the checkpoint: the
+ * signer otherwise hashes every part once more on the event loop (a third pass
+ * over the data). S3 checks the body against it, so it also guards the transfer.
+ */
+export function withPayloadSha256(command: UploadPartCommand, sha256Hex: string): UploadPartCommand {
+  command.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-content-sha256'] = sha256Hex;
+      return next(args);
+    },
+    { step: 'build', name: 'datasharePayloadSha256' },
+  );
+  return command;
 }
 
 function emptyFile(compression: UploadFileInput['compression']): Buffer {
