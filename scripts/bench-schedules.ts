@@ -6,8 +6,8 @@
  *
  * Sets up its own database (datashare_bench, dropped and recreated), N profiles
  * that share one bucket and one role in the "other" moto account (a prefix each),
- * a dataset of 10 rows per profile, then starts a real `datashare worker` as a
- * child process (from the sources, through tsx), creates the schedule with a cron
+ * a dataset of 10 rows per profile, then starts a real `bin/datashare worker` as a
+ * child process (the built CLI, under its launcher), creates the schedule with a cron
  * that will not fire on its own, triggers it once and waits for the round to end.
  * The worker's /proc/<pid>/status (VmRSS, VmHWM) is sampled every 200 ms.
  */
