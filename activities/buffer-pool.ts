@@ -8,6 +8,8 @@
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
+  /** The memory this pool allocated: nothing else is ever taken in. */
+  private readonly own = new WeakSet<ArrayBufferLike>();
 
   constructor(
     readonly size: number,
@@ -15,18 +17,21 @@ export class BufferPool {
   ) {}
 
   take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+    const reused = this.free.pop();
+    if (reused) return reused;
+    const fresh = Buffer.allocUnsafeSlow(this.size);
+    this.own.add(fresh.buffer);
+    return fresh;
   }
 
   /**
-   * Takes back a buffer no one uses any more. Only a view of a whole buffer of
-   * this pool's size is kept: a view of part of one may share its memory with
-   * bytes still in use.
+   * Takes back a buffer of this pool (or any view of one) that no one uses any
+   * more; anything else is left to the garbage collector. Giving one back twice
+   * keeps it once, so it is never handed out to two users.
    */
   give(view: Buffer): void {
-    const whole = view.byteOffset === 0 && view.buffer.byteLength === this.size;
-    if (!whole || this.free.length >= this.keep) return;
-    if (this.free.some((b) => b.buffer === view.buffer)) throw new Error('BufferPool: a buffer was given back twice');
+    if (!this.own.has(view.buffer) || this.free.length >= this.keep) return;
+    if (this.free.some((b) => b.buffer === view.buffer)) return;
     this.free.push(Buffer.from(view.buffer, 0, this.size));
   }
 }

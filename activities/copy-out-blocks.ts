@@ -21,10 +21,12 @@ const HEADER_BYTES = 5;
  * into a block of the pool's size, the unit the part encoder compresses (and
  * gives back to the pool when done with it).
  *
- * The protocol handling mirrors pg-copy-streams: while the COPY runs, this takes
+ * The protocol handling follows pg-copy-streams: while the COPY runs, this takes
  * the connection's socket from pg; at CopyDone or ErrorResponse it hands the
  * unread bytes back, so pg reads CommandComplete/ReadyForQuery or the error and
  * reports the error to `handleError`. (pg-copy-streams stays the tests' oracle.)
+ * Unlike it, the stream ends only at ReadyForQuery, so an error after CopyDone
+ * fails the export and `rowCount` is set by the time a reader sees the end.
  */
 export class CopyOutBlocks extends Readable implements Submittable {
   /** Rows COPY reported in its CommandComplete, once finished. */
@@ -33,6 +35,7 @@ export class CopyOutBlocks extends Readable implements Submittable {
   private pgDataHandler: ((chunk: Buffer) => void) | undefined;
   /** Whether this holds the socket (between submit and hand-back). */
   private holding = false;
+  private copyDone = false;
   private wanted = false;
   private forwarding = false;
   private header = Buffer.alloc(HEADER_BYTES);
@@ -52,17 +55,19 @@ export class CopyOutBlocks extends Readable implements Submittable {
     super({ objectMode: true, highWaterMark: 1 });
   }
 
-  submit(connection: Connection): void {
+  /** pg's contract: an Error returned (not thrown) fails this query and frees the client. */
+  submit(connection: Connection): Error | undefined {
     this.connection = connection;
     const socket = connection.stream;
     const listeners = socket.listeners('data');
-    if (listeners.length !== 1) throw new Error(`COPY out: expected pg's one socket data listener, found ${listeners.length}`);
+    if (listeners.length !== 1) return new Error(`COPY out: expected pg's one socket data listener, found ${listeners.length}`);
     this.pgDataHandler = listeners[0] as (chunk: Buffer) => void;
     socket.removeListener('data', this.pgDataHandler);
     socket.pause();
     socket.on('readable', this.onReadable);
     this.holding = true;
     connection.query(this.text);
+    return undefined;
   }
 
   override _read(): void {
@@ -80,7 +85,13 @@ export class CopyOutBlocks extends Readable implements Submittable {
     if (m) this.rowCount = Number(m[1]);
   }
 
-  handleReadyForQuery(): void {}
+  /**
+   * The stream ends here, not at CopyDone: by now pg has read CommandComplete
+   * (rowCount is known) or reported a late error through handleError.
+   */
+  handleReadyForQuery(): void {
+    if (!this.destroyed && this.copyDone) this.push(null);
+  }
 
   private forward(): void {
     if (this.forwarding || !this.wanted || !this.holding) return;
@@ -131,8 +142,8 @@ export class CopyOutBlocks extends Readable implements Submittable {
       this.append(chunk, w);
       if (this.code === COPY_DONE) {
         this.flushBlock();
+        this.copyDone = true;
         this.handBack(chunk.subarray(i));
-        this.push(null);
       } else if (this.code === ERROR_RESPONSE) {
         // pg parses the error and calls handleError.
         this.handBack(unreadFrom);

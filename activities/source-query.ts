@@ -1,5 +1,4 @@
 import type { PoolClient } from 'pg';
-import type { Readable } from 'node:stream';
 import { CopyOutBlocks } from './copy-out-blocks';
 import type { BufferPool } from './buffer-pool';
 import { DatashareError, ValidationError } from '../common/errors';
@@ -166,7 +165,7 @@ export async function openCopyStream(
   range: KeyRange = {},
   keyTypes: string[],
   blocks: BufferPool,
-): Promise<Readable> {
+): Promise<CopyOutBlocks> {
   const sql = await inlineParamsAsSettings(client, q);
   const where = await rangeCondition(client, q.keyColumns, keyTypes, range);
   const order = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');

@@ -11,6 +11,7 @@ import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/aws';
 import { roleSessionName } from '../common/aws';
 import { destinationFromProperties } from '../common/destination';
+import { DatashareError } from '../common/errors';
 import { getDataset, type DatasetRow } from '../common/store/datasets';
 import { findFile, recordFile, recordProgress } from '../common/store/deliveries';
 import {
@@ -243,6 +244,11 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
       for (const part of await encoder.push(chunk)) await handlePart(part);
     }
     copying = false;
+    // Postgres's own count against the rows we split into parts: a cheap guard
+    // against ever completing a file the reader got wrong.
+    if (lines - header !== stream.rowCount) {
+      throw new DatashareError('InternalError', `file ${x.key}: COPY reported ${stream.rowCount} rows but ${lines - header} were read; not completing it`);
+    }
     const last = await encoder.finish();
     // S3 needs at least one part; an empty export still yields a valid (empty) file.
     if (last || partNo === 0) await handlePart(last ?? emptyFile(input.compression));

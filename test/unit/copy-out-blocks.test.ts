@@ -26,13 +26,26 @@ function rowsMessages(rows: string[]): Buffer[] {
 
 /**
  * A stand-in for pg's Connection: a socket with pg's one data listener, which
- * records what is handed back to it; query() makes the "server" send `wire`
- * cut into the given pieces.
+ * records what is handed back to it and, like pg, reports CommandComplete,
+ * ErrorResponse and ReadyForQuery to the active query; query() makes the
+ * "server" send `wire` cut into the given pieces.
  */
-function fakeConnection(wire: Buffer, cuts: number[]): { connection: Connection; handedBack: () => Buffer } {
+function fakeConnection(wire: Buffer, cuts: number[], active: () => CopyOutBlocks): { connection: Connection; handedBack: () => Buffer } {
   const socket = new PassThrough();
   const back: Buffer[] = [];
-  socket.on('data', (b: Buffer) => back.push(Buffer.from(b)));
+  let parsed = 0;
+  socket.on('data', (b: Buffer) => {
+    back.push(Buffer.from(b));
+    const all = Buffer.concat(back);
+    while (all.length - parsed >= 5 && all.length - parsed >= 1 + all.readUInt32BE(parsed + 1)) {
+      const type = String.fromCharCode(all[parsed]);
+      const body = all.subarray(parsed + 5, parsed + 1 + all.readUInt32BE(parsed + 1));
+      parsed += 1 + all.readUInt32BE(parsed + 1);
+      if (type === 'C') active().handleCommandComplete({ text: body.toString('latin1').replace(/\0$/, '') });
+      if (type === 'E') active().handleError(new Error('server error'));
+      if (type === 'Z') active().handleReadyForQuery();
+    }
+  });
   const conn = Object.assign(new EventEmitter(), {
     stream: socket,
     query: () => {
@@ -67,13 +80,14 @@ describe('CopyOutBlocks', () => {
 
   it('yields exactly the row bytes, in fixed-size blocks, however the socket cuts the messages', async () => {
     for (let cut = 1; cut < wire.length; cut++) {
-      const { connection, handedBack } = fakeConnection(wire, [cut]);
       const stream = new CopyOutBlocks('COPY …', new BufferPool(97, 0));
+      const { connection, handedBack } = fakeConnection(wire, [cut], () => stream);
       stream.submit(connection);
       const chunks = await drain(stream);
       expect(Buffer.concat(chunks).equals(expected), `cut at ${cut}`).toBe(true);
       expect(chunks.slice(0, -1).every((c) => c.length === 97)).toBe(true);
-      await new Promise((r) => setTimeout(r, 1));
+      // The stream ends at ReadyForQuery, so Postgres's row count is known by then.
+      expect(stream.rowCount).toBe(60);
       // What follows CopyDone goes back to pg whole, for it to read CommandComplete and ReadyForQuery.
       expect(handedBack().equals(AFTER_COPY), `cut at ${cut}`).toBe(true);
     }
@@ -81,8 +95,8 @@ describe('CopyOutBlocks', () => {
 
   it('copes with a socket that delivers a few bytes at a time', async () => {
     const cuts = Array.from({ length: Math.ceil(wire.length / 3) }, (_, i) => i * 3);
-    const { connection } = fakeConnection(wire, cuts);
     const stream = new CopyOutBlocks('COPY …', new BufferPool(1000, 0));
+    const { connection } = fakeConnection(wire, cuts, () => stream);
     stream.submit(connection);
     expect(Buffer.concat(await drain(stream)).equals(expected)).toBe(true);
   });
@@ -91,8 +105,8 @@ describe('CopyOutBlocks', () => {
     const failing = Buffer.concat([COPY_OUT_RESPONSE, ...rowsMessages(ROWS.slice(0, 5)), AFTER_ERROR]);
     const errorAt = failing.length - AFTER_ERROR.length;
     for (let cut = errorAt - 6; cut < failing.length; cut++) {
-      const { connection, handedBack } = fakeConnection(failing, [cut]);
       const stream = new CopyOutBlocks('COPY …', new BufferPool(64, 0));
+      const { connection, handedBack } = fakeConnection(failing, [cut], () => stream);
       stream.submit(connection);
       stream.resume();
       await new Promise((r) => setTimeout(r, 5));
@@ -100,10 +114,18 @@ describe('CopyOutBlocks', () => {
     }
   });
 
+  it('fails, rather than ends, when an error follows CopyDone', async () => {
+    const late = Buffer.concat([COPY_OUT_RESPONSE, ...rowsMessages(ROWS.slice(0, 3)), message('c'), AFTER_ERROR]);
+    const stream = new CopyOutBlocks('COPY …', new BufferPool(64, 0));
+    const { connection } = fakeConnection(late, [], () => stream);
+    stream.submit(connection);
+    await expect(drain(stream)).rejects.toThrow(/server error/);
+  });
+
   it('fails on a message that has no place in a COPY out', async () => {
     const odd = Buffer.concat([COPY_OUT_RESPONSE, ...rowsMessages(ROWS.slice(0, 2)), message('T', 'x')]);
-    const { connection } = fakeConnection(odd, []);
     const stream = new CopyOutBlocks('COPY …', new BufferPool(64, 0));
+    const { connection } = fakeConnection(odd, [], () => stream);
     stream.submit(connection);
     await expect(drain(stream)).rejects.toThrow(/unexpected protocol message 'T'/);
   });
