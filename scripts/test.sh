@@ -14,7 +14,9 @@ DATASHARE_STACK_STARTED=1 npx vitest run --reporter=default --reporter=json --ou
 # A closing line any CI can read, whatever the runner prints before it.
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
-' "$report" || true
+  // vitest also fails a run for errors outside any test (unhandled rejections): say so.
+  const outside = process.argv[2] !== "0" && r.numFailedTests === 0 ? " (vitest failed the run: see its errors above)" : "";
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped${outside}`);
+' "$report" "$status" || true
 rm -f "$report"
 exit "$status"
