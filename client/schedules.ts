@@ -59,11 +59,8 @@ export interface ScheduleCreateInput {
   note?: string;
 }
 
-/** What datashare keeps in the schedule's memo: how it was asked for, for `list`/`show`. */
-interface ScheduleMemo {
-  version: 1;
-  datasetId: string;
-  target: ScheduleTarget;
+/** When a schedule runs and how it delivers: kept in its memo, shown in its view. */
+interface ScheduleSettings {
   cron: string | null;
   timezone: string | null;
   every: string | null;
@@ -72,6 +69,13 @@ interface ScheduleMemo {
   format: Format | null;
   compression: Compression | null;
   maxParallel: number | null;
+}
+
+/** What datashare keeps in the schedule's memo: how it was asked for, for `list`/`show`. */
+interface ScheduleMemo extends ScheduleSettings {
+  version: 1;
+  datasetId: string;
+  target: ScheduleTarget;
   pageSize: number | null;
   taskQueue: string;
 }
@@ -99,21 +103,13 @@ export interface ScheduleAction {
 }
 
 /** The public JSON shape of a schedule (`datashare schedule show <id> --json`). */
-export interface ScheduleView {
+export interface ScheduleView extends ScheduleSettings {
   id: string;
   datasetId: string;
   /** A profile schedule's profile; null for a `--where` schedule. */
   profileId: string | null;
   /** A `--where` schedule's filter; null for a profile schedule. */
   where: Record<string, string> | null;
-  cron: string | null;
-  timezone: string | null;
-  every: string | null;
-  overlap: OverlapName;
-  catchupWindow: string;
-  format: Format | null;
-  compression: Compression | null;
-  maxParallel: number | null;
   paused: boolean;
   note: string | null;
   nextRuns: string[];
