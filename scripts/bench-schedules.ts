@@ -21,7 +21,7 @@ import { Schedules } from '../client/schedules';
 import { loadConfig } from '../common/config';
 import type { RoundSummary } from '../common/schedule-ids';
 import { migrate } from '../common/store/migrate';
-import { createBucket, createEndUserRole, uniqueName } from './local/end-user-account';
+import { createBucket, createEndUserRole, endUserProfile, uniqueName } from './local/end-user-account';
 import { REPO_ROOT, readStackEnv } from './local/stack-env';
 
 interface Args {
@@ -125,11 +125,7 @@ async function main(): Promise<void> {
     const ids = Array.from({ length: args.n }, (_, i) => `bench-${String(i).padStart(6, '0')}`);
     await poolMap(ids, 4, async (id) => {
       await ds.setProfile(id, {
-        s3_role_arn: role.roleArn,
-        s3_bucket: bucket,
-        s3_region: 'us-east-1',
-        s3_prefix: `bench/${id}/`,
-        s3_external_id: role.externalId,
+        ...endUserProfile(role, bucket, `bench/${id}/`),
         tenant_id: String(Number(id.slice(6))),
         plan,
       });

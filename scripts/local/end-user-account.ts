@@ -79,6 +79,11 @@ export interface EndUserRole {
   externalId: string;
 }
 
+/** The profile properties of an end user whose role and bucket are in us-east-1. */
+export function endUserProfile(role: EndUserRole, bucket: string, prefix: string): Record<string, string> {
+  return { s3_role_arn: role.roleArn, s3_bucket: bucket, s3_region: 'us-east-1', s3_prefix: prefix, s3_external_id: role.externalId };
+}
+
 /**
  * An end user's role exactly as the setup guide has them create it: trusts the
  * sharer (and requires the ExternalId), may only s3:PutObject under one prefix.

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Compression, Format } from '../../common/types';
 import { createAwkwardTable, copyCsv, decode, rowToJsonLines } from '../support/fixtures';
 import { startHarness, type Harness } from '../support/harness';
-import { createBucket, createEndUserRole, getObjectBytes, listKeys, uniqueName } from '../../scripts/local/end-user-account';
+import { createBucket, createEndUserRole, endUserProfile, getObjectBytes, listKeys, uniqueName } from '../../scripts/local/end-user-account';
 
 describe('delivery of a dataset into an end user bucket (real Temporal, Postgres, moto)', () => {
   let h: Harness;
@@ -23,11 +23,7 @@ describe('delivery of a dataset into an end user bucket (real Temporal, Postgres
     ] as const) {
       const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: `${prefix}${id}/`, extraActions: ['s3:PutObjectAcl'] });
       await h.ds.setProfile(id, {
-        s3_role_arn: role.roleArn,
-        s3_bucket: bucket,
-        s3_region: 'us-east-1',
-        s3_prefix: `${prefix}${id}/`,
-        s3_external_id: role.externalId,
+        ...endUserProfile(role, bucket, `${prefix}${id}/`),
         tenant_id: tenant,
       });
     }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../common/types';
-import { createBucket, createEndUserRole, getObjectBytes, uniqueName, type EndUserRole } from '../../scripts/local/end-user-account';
+import { createBucket, createEndUserRole, endUserProfile, getObjectBytes, type EndUserRole, uniqueName } from '../../scripts/local/end-user-account';
 import { runCli } from '../support/cli';
 import { startHarness, type Harness } from '../support/harness';
 
@@ -25,7 +25,7 @@ describe('incremental datasets and replaying failed deliveries', () => {
   });
 
   async function newProfile(role: EndUserRole): Promise<string> {
-    return (await h.ds.setProfile(uniqueName('incr'), { s3_role_arn: role.roleArn, s3_bucket: bucket, s3_region: 'us-east-1', s3_prefix: 'in/', s3_external_id: role.externalId })).id;
+    return (await h.ds.setProfile(uniqueName('incr'), endUserProfile(role, bucket, 'in/'))).id;
   }
 
   async function deliveredRows(id: string): Promise<string[]> {

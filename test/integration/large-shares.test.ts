@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../common/types';
-import { createBucket, createEndUserRole, getObjectBytes, listKeys, uniqueName } from '../../scripts/local/end-user-account';
+import { createBucket, createEndUserRole, endUserProfile, getObjectBytes, listKeys, uniqueName } from '../../scripts/local/end-user-account';
 import { copyCsv } from '../support/fixtures';
 import { startHarness, type Harness } from '../support/harness';
 
@@ -22,9 +22,9 @@ describe('large shares: many files, continue-as-new, cancel', () => {
     await h.pool.query(`INSERT INTO ${table} SELECT g, 'row "' || g || '"', CASE WHEN g % 7 = 0 THEN E'multi\\nline' END FROM generate_series(1, 3000) g`);
     await createBucket('other', bucket);
     const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'big/' });
-    profile = (await h.ds.setProfile(uniqueName('large'), { s3_role_arn: role.roleArn, s3_bucket: bucket, s3_region: 'us-east-1', s3_prefix: 'big/', s3_external_id: role.externalId })).id;
+    profile = (await h.ds.setProfile(uniqueName('large'), endUserProfile(role, bucket, 'big/'))).id;
     const aborting = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'cancel/', extraActions: ['s3:AbortMultipartUpload'] });
-    abortingProfile = (await h.ds.setProfile(uniqueName('cancel'), { s3_role_arn: aborting.roleArn, s3_bucket: bucket, s3_region: 'us-east-1', s3_prefix: 'cancel/', s3_external_id: aborting.externalId })).id;
+    abortingProfile = (await h.ds.setProfile(uniqueName('cancel'), endUserProfile(aborting, bucket, 'cancel/'))).id;
   });
 
   afterAll(async () => {

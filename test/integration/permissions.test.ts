@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../common/types';
-import { createBucket, createEndUserRole, listKeys, uniqueName } from '../../scripts/local/end-user-account';
+import { createBucket, createEndUserRole, endUserProfile, listKeys, uniqueName } from '../../scripts/local/end-user-account';
 import { startHarness, type Harness } from '../support/harness';
 import { activityAttempts } from '../support/history';
 
@@ -25,13 +25,7 @@ describe('least privilege and ExternalId (moto with IAM enforcement on)', () => 
     await createBucket('other', bucket);
     const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'only/here/' });
     const profile = uniqueName('least');
-    await h.ds.setProfile(profile, {
-      s3_role_arn: role.roleArn,
-      s3_bucket: bucket,
-      s3_region: 'us-east-1',
-      s3_prefix: 'only/here',
-      s3_external_id: role.externalId,
-    });
+    await h.ds.setProfile(profile, endUserProfile(role, bucket, 'only/here'));
     const d = await h.ds.waitForDelivery((await h.ds.share(profile, dataset)).id, undefined, 200);
     expect(d.error).toBeUndefined();
     expect(d.status).toBe('completed');
@@ -44,13 +38,7 @@ describe('least privilege and ExternalId (moto with IAM enforcement on)', () => 
     await createBucket('other', bucket);
     const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'some/other/prefix/' });
     const profile = uniqueName('wrongprefix');
-    await h.ds.setProfile(profile, {
-      s3_role_arn: role.roleArn,
-      s3_bucket: bucket,
-      s3_region: 'us-east-1',
-      s3_prefix: 'exports/datashare/',
-      s3_external_id: role.externalId,
-    });
+    await h.ds.setProfile(profile, endUserProfile(role, bucket, 'exports/datashare/'));
     const d = await h.ds.waitForDelivery((await h.ds.share(profile, dataset)).id, undefined, 200);
     expect(d.status).toBe('failed');
     expect(d.error?.type).toBe('AccessDenied');

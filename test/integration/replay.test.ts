@@ -4,7 +4,7 @@ import { Worker } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../common/types';
-import { createBucket, createEndUserRole, uniqueName } from '../../scripts/local/end-user-account';
+import { createBucket, createEndUserRole, endUserProfile, uniqueName } from '../../scripts/local/end-user-account';
 import { startHarness, workflowBundle, type Harness } from '../support/harness';
 
 const HISTORIES = join(__dirname, '..', 'histories');
@@ -33,13 +33,7 @@ describe('workflow replay', () => {
       ['completed', ok],
       ['failed', denied],
     ] as const) {
-      const p = await h.ds.setProfile(uniqueName(`replay-${name}`), {
-        s3_role_arn: role.roleArn,
-        s3_bucket: bucket,
-        s3_region: 'us-east-1',
-        s3_prefix: 'r/',
-        s3_external_id: role.externalId,
-      });
+      const p = await h.ds.setProfile(uniqueName(`replay-${name}`), endUserProfile(role, bucket, 'r/'));
       const d = await h.ds.waitForDelivery((await h.ds.share(p.id, dataset)).id, undefined, 200);
       expect(d.status).toBe(name);
       workflowIds.push(workflowIdFor(d.id));

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBucket, createEndUserRole, uniqueName } from '../../scripts/local/end-user-account';
+import { createBucket, createEndUserRole, endUserProfile, uniqueName } from '../../scripts/local/end-user-account';
 import { copyCsv } from '../support/fixtures';
 import { startHarness, type Harness } from '../support/harness';
 
@@ -29,7 +29,7 @@ describe('deliveries survive a Postgres restart and a Temporal restart', () => {
     const bucket = uniqueName('restart');
     await createBucket('other', bucket);
     const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'x/' });
-    profile = (await h.ds.setProfile(uniqueName('restart'), { s3_role_arn: role.roleArn, s3_bucket: bucket, s3_region: 'us-east-1', s3_prefix: 'x/', s3_external_id: role.externalId })).id;
+    profile = (await h.ds.setProfile(uniqueName('restart'), endUserProfile(role, bucket, 'x/'))).id;
   });
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datashare } from '../../client/datashare';
 import { loadConfig } from '../../common/config';
 import { workflowIdFor } from '../../common/types';
-import { createBucket, createEndUserRole, uniqueName } from '../../scripts/local/end-user-account';
+import { createBucket, createEndUserRole, endUserProfile, uniqueName } from '../../scripts/local/end-user-account';
 import { useTestEnv } from '../../scripts/local/stack-env';
 import { CLI } from '../support/cli';
 import { activityAttempts } from '../support/history';
@@ -64,7 +64,7 @@ describe('resume inside a file after SIGKILL', () => {
     await ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], compression: 'none' });
     await createBucket('other', bucket);
     const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'r/' });
-    profile = (await ds.setProfile(uniqueName('resume'), { s3_role_arn: role.roleArn, s3_bucket: bucket, s3_region: 'us-east-1', s3_prefix: 'r/', s3_external_id: role.externalId })).id;
+    profile = (await ds.setProfile(uniqueName('resume'), endUserProfile(role, bucket, 'r/'))).id;
   });
 
   afterAll(async () => {

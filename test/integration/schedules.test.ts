@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { profileScheduleId, scheduledDeliverySuffix, whereScheduleId, type RoundSummary } from '../../common/schedule-ids';
 import type { DeliveryView } from '../../common/types';
-import { createBucket, createEndUserRole, listKeys, uniqueName, type EndUserRole } from '../../scripts/local/end-user-account';
+import { createBucket, createEndUserRole, endUserProfile, listKeys, type EndUserRole, uniqueName } from '../../scripts/local/end-user-account';
 import { REPO_ROOT, useTestEnv } from '../../scripts/local/stack-env';
 import type { ScheduleView } from '../../client/schedules';
 import { runCli, type CliResult } from '../support/cli';
@@ -48,11 +48,7 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
   }
   async function addProfile(id: string, props: Record<string, string>, prefix = `sched/${id}/`): Promise<void> {
     await h.ds.setProfile(id, {
-      s3_role_arn: role.roleArn,
-      s3_bucket: bucket,
-      s3_region: 'us-east-1',
-      s3_prefix: prefix,
-      s3_external_id: role.externalId,
+      ...endUserProfile(role, bucket, prefix),
       ...props,
     });
   }
