@@ -120,9 +120,9 @@ export class CopyOutBlocks extends Readable implements Submittable {
         this.remaining -= n;
         continue;
       }
-      let unreadFrom: Buffer;
+      // Where this message starts, for handing it back (-1: its header came split, in this.header).
+      let start = i;
       if (this.headerHave === 0 && chunk.length - i >= HEADER_BYTES) {
-        unreadFrom = chunk.subarray(i);
         this.code = chunk[i];
         this.remaining = chunk.readUInt32BE(i + 1) - 4;
         i += HEADER_BYTES;
@@ -134,22 +134,24 @@ export class CopyOutBlocks extends Readable implements Submittable {
         i += n;
         if (this.headerHave < HEADER_BYTES) break;
         this.headerHave = 0;
-        unreadFrom = Buffer.concat([this.header, chunk.subarray(i)]);
+        start = -1;
         this.code = this.header[0];
         this.remaining = this.header.readUInt32BE(1) - 4;
       }
       if (this.code === COPY_DATA || SKIPPED.has(this.code)) continue;
       this.append(chunk, w);
+      // Built only here, off the per-row path.
+      const unread = (): Buffer => (start >= 0 ? chunk.subarray(start) : Buffer.concat([this.header, chunk.subarray(i)]));
       if (this.code === COPY_DONE) {
         this.flushBlock();
         this.copyDone = true;
         this.handBack(chunk.subarray(i));
       } else if (this.code === ERROR_RESPONSE) {
         // pg parses the error and calls handleError.
-        this.handBack(unreadFrom);
+        this.handBack(unread());
       } else {
         const code = this.code;
-        this.handBack(unreadFrom);
+        this.handBack(unread());
         this.destroy(new Error(`COPY out: unexpected protocol message '${String.fromCharCode(code)}'`));
       }
       return false;
