@@ -11,11 +11,10 @@ export class FileSlots {
     this.free = size;
   }
 
-  async acquire(onWait?: () => void): Promise<() => void> {
+  async acquire(): Promise<() => void> {
     if (this.free > 0) {
       this.free--;
     } else {
-      onWait?.();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     let released = false;

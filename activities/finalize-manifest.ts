@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/aws';
 import { roleSessionName } from '../common/aws';
 import { destinationFromProperties } from '../common/destination';
-import { completeDelivery, getDelivery, listFiles } from '../common/store/deliveries';
+import { completeDelivery, getDelivery } from '../common/store/deliveries';
 import { getDataset } from '../common/store/datasets';
 import { getProfile } from '../common/store/profiles';
 import type { DeliveryResult, FinalizeInput } from '../common/types';
@@ -20,7 +20,8 @@ export async function finalizeManifest(deps: { metaPool: Pool; aws: AwsAccess },
   const destination = destinationFromProperties(profile.properties);
   const { target } = input;
   const manifestKey = `${target.folder}manifest.json`;
-  const files = input.files ?? (await listFiles(deps.metaPool, input.deliveryId));
+  // The delivery's view already holds its completed files, in file order.
+  const files = input.files ?? delivery.files;
   const dataset = await getDataset(deps.metaPool, input.datasetId);
   const window =
     dataset.incrementalColumn && delivery.window ? { column: dataset.incrementalColumn, from: delivery.window.from, to: delivery.window.to } : undefined;

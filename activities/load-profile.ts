@@ -1,7 +1,5 @@
 import type { Pool } from 'pg';
-import { destinationFromProperties } from '../common/destination';
-import { MissingPropertyError } from '../common/errors';
-import { namedParams } from '../common/sql-params';
+import { deliverableDestination } from '../common/destination';
 import { getDataset } from '../common/store/datasets';
 import { setDeliveryTarget } from '../common/store/deliveries';
 import { getProfile } from '../common/store/profiles';
@@ -14,9 +12,7 @@ import type { DeliveryInput, DeliveryTarget } from '../common/types';
 export async function loadProfile(metaPool: Pool, input: DeliveryInput): Promise<DeliveryTarget> {
   const profile = await getProfile(metaPool, input.profileId);
   const dataset = await getDataset(metaPool, input.datasetId);
-  const destination = destinationFromProperties(profile.properties);
-  const missing = namedParams(dataset.sql).filter((name) => !Object.prototype.hasOwnProperty.call(profile.properties, name));
-  if (missing.length > 0) throw new MissingPropertyError(missing, profile.id);
+  const destination = deliverableDestination(profile, dataset.sql);
 
   const target: DeliveryTarget = {
     roleArn: destination.roleArn,

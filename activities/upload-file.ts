@@ -27,7 +27,7 @@ import { getProfile, type ProfileRow } from '../common/store/profiles';
 import { fileExtension, type DeliveredFile, type UploadFileInput } from '../common/types';
 import { deliveryQuery } from './dataset-query';
 import { LineCounter } from './line-counter';
-import { BLOCK_BYTES, PartEncoder, encoderPools, type EncoderPools } from './part-encoder';
+import { BLOCK_BYTES, PartEncoder, type EncoderPools } from './part-encoder';
 import { s3Failure } from './s3-failure';
 import { asQueryError, beginReadOnly, openCopyStream } from './source-query';
 
@@ -39,7 +39,7 @@ export interface UploadDeps {
   /** Parts uploading at once per file (default 2): throughput against memory (each holds one part). */
   partsInFlight?: number;
   /** The worker's export buffers, shared by its files (see encoderPools). */
-  pools?: EncoderPools;
+  pools: EncoderPools;
 }
 
 const HEARTBEAT_EVERY_MS = 5000;
@@ -182,7 +182,7 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
   try {
     const q = await deliveryQuery(deps.metaPool, input.deliveryId, x.dataset, x.profile);
     await beginReadOnly(client, q.window);
-    const encoder = new PartEncoder(input.compression, deps.partBytes, BLOCK_BYTES, 2, deps.pools ?? encoderPools(deps.partBytes, 1, maxInFlight));
+    const encoder = new PartEncoder(input.compression, deps.partBytes, BLOCK_BYTES, 2, deps.pools);
     const stream = await openCopyStream(client, q, input.format, x.range, input.keyTypes ?? [], encoder.blocks).catch((e: unknown) => {
       throw asQueryError(e, `dataset "${x.dataset.id}" failed for profile "${x.profile.id}"`);
     });

@@ -12,8 +12,9 @@ import {
   validateProfileId,
   validatePropertyName,
   type S3Destination,
+  deliverableDestination,
 } from '../common/destination';
-import { ConflictError, DatashareError, MissingPropertyError, ValidationError } from '../common/errors';
+import { ConflictError, DatashareError, ValidationError } from '../common/errors';
 import { buildPolicies, sharerRootArn, type EndUserPolicies } from '../common/policy';
 import { assertSingleSelect, bindNamedParams, namedParams, trimStatement } from '../common/sql-params';
 import * as datasets from '../common/store/datasets';
@@ -60,13 +61,6 @@ export interface ShareOptions {
 }
 
 const MAX_PROPERTY_VALUE = 4096;
-
-/** Everything that can be checked before any work: a valid destination, and every property the SQL names. */
-function assertDeliverable(profile: profiles.ProfileRow, dataset: datasets.DatasetRow): void {
-  destinationFromProperties(profile.properties);
-  const missing = namedParams(dataset.sql).filter((n) => !Object.prototype.hasOwnProperty.call(profile.properties, n));
-  if (missing.length > 0) throw new MissingPropertyError(missing, profile.id);
-}
 
 /**
  * The datashare library: what the CLI calls, and what a backend would import.
@@ -274,7 +268,7 @@ export class Datashare {
   async share(profileId: string, datasetId: string, opts: ShareOptions = {}): Promise<DeliveryView> {
     const profile = await profiles.getProfile(this.metaPool, profileId);
     const dataset = await datasets.getDataset(this.metaPool, datasetId);
-    assertDeliverable(profile, dataset);
+    deliverableDestination(profile, dataset.sql);
     const format = opts.format ?? dataset.format;
     const compression = opts.compression ?? dataset.compression;
     if (!FORMATS.includes(format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}`);
@@ -357,7 +351,7 @@ export class Datashare {
     if (view.status === 'running') throw new ConflictError(`delivery ${id} is still running; cancel it first (datashare cancel ${id}) or wait`);
     const profile = await profiles.getProfile(this.metaPool, view.profileId);
     const dataset = await datasets.getDataset(this.metaPool, view.datasetId);
-    assertDeliverable(profile, dataset);
+    deliverableDestination(profile, dataset.sql);
 
     const temporal = await this.temporalClient();
     // Our table records the failure a moment before the workflow run closes; the

@@ -8,8 +8,8 @@ import {
   type ScheduleOptions,
   type ScheduleSummary,
 } from '@temporalio/client';
-import { destinationFromProperties } from '../common/destination';
-import { ConflictError, MissingPropertyError, NotFoundError, ValidationError } from '../common/errors';
+import { deliverableDestination } from '../common/destination';
+import { ConflictError, NotFoundError, ValidationError } from '../common/errors';
 import {
   deliveryStamp,
   nominalTimeFromWorkflowId,
@@ -20,7 +20,6 @@ import {
   type ScheduledDeliveryInput,
   type ScheduleTarget,
 } from '../common/schedule-ids';
-import { namedParams } from '../common/sql-params';
 import * as datasets from '../common/store/datasets';
 import { countMatchingProfiles } from '../common/store/profile-filter';
 import * as profiles from '../common/store/profiles';
@@ -195,17 +194,12 @@ export class Schedules {
 
     const dataset = await datasets.getDataset(this.ds.metaPool, datasetId);
     let scheduleId: string;
-    let matching: number | undefined;
     if (target.kind === 'profile') {
       // As `share` does: a schedule that can only fail is refused now, not at 2 a.m.
-      const profile = await profiles.getProfile(this.ds.metaPool, target.profileId);
-      destinationFromProperties(profile.properties);
-      const missing = namedParams(dataset.sql).filter((n) => !Object.prototype.hasOwnProperty.call(profile.properties, n));
-      if (missing.length > 0) throw new MissingPropertyError(missing, profile.id);
+      deliverableDestination(await profiles.getProfile(this.ds.metaPool, target.profileId), dataset.sql);
       scheduleId = profileScheduleId(target.profileId, datasetId);
     } else {
       scheduleId = whereScheduleId(target.where, datasetId);
-      matching = await countMatchingProfiles(this.ds.metaPool, target.where);
     }
 
     const memo: ScheduleMemo = {
@@ -264,9 +258,8 @@ export class Schedules {
       await handle.delete();
       throw new ValidationError(`the schedule would never run: no time matches ${input.cron !== undefined ? `--cron "${input.cron}"` : '--every'}`);
     }
-    const view = await this.show(scheduleId);
-    if (matching !== undefined) view.matchingProfiles = matching;
-    return view;
+    // show() counts the matching profiles of a --where schedule.
+    return this.show(scheduleId);
   }
 
   private async handle(id: string): Promise<{ handle: ScheduleHandle; desc: ScheduleDescription; memo: ScheduleMemo }> {
@@ -369,13 +362,15 @@ export class Schedules {
     return this.settled(id, false);
   }
 
-  /** Temporal applies a pause or unpause asynchronously; describe shows it a moment later. */
+  /**
+   * Temporal applies a pause or unpause asynchronously; describe shows it a moment
+   * later. Polls the cheap describe, then builds the full view once.
+   */
   private async settled(id: string, paused: boolean): Promise<ScheduleView> {
-    for (let i = 0; ; i++) {
-      const view = await this.show(id);
-      if (view.paused === paused || i >= 50) return view;
+    for (let i = 0; i < 50 && (await this.handle(id)).desc.state.paused !== paused; i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
+    return this.show(id);
   }
 
   /**

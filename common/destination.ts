@@ -6,7 +6,8 @@
  * Messages name the property, quote the value, state the rule and show a fix.
  */
 import { randomBytes } from 'node:crypto';
-import { ValidationError } from './errors';
+import { MissingPropertyError, ValidationError } from './errors';
+import { namedParams } from './sql-params';
 
 export type Partition = 'aws' | 'aws-us-gov' | 'aws-cn';
 
@@ -393,4 +394,15 @@ export function destinationFromProperties(props: Readonly<Record<string, string>
     dest.acl = acl;
   }
   return dest;
+}
+
+/**
+ * Everything that can be checked before any work: a valid destination, and every
+ * property the dataset's SQL names. Returns the destination.
+ */
+export function deliverableDestination(profile: { id: string; properties: Readonly<Record<string, string>> }, datasetSql: string): S3Destination {
+  const destination = destinationFromProperties(profile.properties);
+  const missing = namedParams(datasetSql).filter((n) => !Object.prototype.hasOwnProperty.call(profile.properties, n));
+  if (missing.length > 0) throw new MissingPropertyError(missing, profile.id);
+  return destination;
 }

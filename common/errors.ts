@@ -77,7 +77,3 @@ export class ConflictError extends DatashareError {
     super('Conflict', message);
   }
 }
-
-export function isDatashareError(e: unknown): e is DatashareError {
-  return e instanceof DatashareError;
-}

@@ -54,7 +54,7 @@ export function deliveryStamp(t: Date): string {
  * deliver twice; the shape is the same as a manual share's id.
  */
 export function scheduledDeliveryId(scheduleId: string, profileId: string, scheduledAt: Date): string {
-  return `${deliveryStamp(scheduledAt)}-${fnv1a32Hex(`${scheduleId}\n${profileId}`)}`;
+  return `${deliveryStamp(scheduledAt)}-${scheduledDeliverySuffix(scheduleId, profileId)}`;
 }
 
 /** The id suffix a schedule gives a profile's deliveries (see scheduledDeliveryId). */

@@ -28,15 +28,16 @@ function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const maxConcurrentFiles = setup.maxConcurrentFiles ?? setup.deps.maxConcurrentFiles ?? 2;
   const connection = await NativeConnection.connect({ address: setup.config.temporalAddress });
   const worker = await Worker.create({
     connection,
     namespace: setup.config.temporalNamespace,
     taskQueue: setup.config.taskQueue,
     ...workflowSource(setup),
-    activities: createActivities({ ...setup.deps, maxConcurrentFiles: setup.maxConcurrentFiles ?? setup.deps.maxConcurrentFiles ?? 2 }),
+    activities: createActivities({ ...setup.deps, maxConcurrentFiles }),
     // Room for the small activities of other deliveries beside the files (which FileSlots bounds).
-    maxConcurrentActivityTaskExecutions: (setup.maxConcurrentFiles ?? setup.deps.maxConcurrentFiles ?? 2) + 8,
+    maxConcurrentActivityTaskExecutions: maxConcurrentFiles + 8,
     // Heartbeats carry cancellation back to the activity: keep them frequent so a cancel lands in seconds.
     maxHeartbeatThrottleInterval: '2 seconds',
     defaultHeartbeatThrottleInterval: '2 seconds',

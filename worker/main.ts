@@ -15,7 +15,7 @@ function logLevel(): LogLevel {
 }
 
 /**
- * DATASHARE_PART_BYTES (default 8 MiB, S3's minimum is 5 MiB) and DATASHARE_PARTS_IN_FLIGHT
+ * DATASHARE_PART_BYTES (default 5 MiB, S3's minimum) and DATASHARE_PARTS_IN_FLIGHT
  * (default 2): a worker holds about part size × parts in flight × concurrent files in memory.
  */
 function partSettings(): { partBytes?: number; partsInFlight?: number } {

@@ -185,15 +185,8 @@ export async function listDeliveries(db: Queryable, f: DeliveryFilter = {}): Pro
   return rows.map(toView);
 }
 
-export async function setDeliveryTarget(
-  db: Queryable,
-  id: string,
-  t: { bucket: string; folder: string; assumedRoleArn?: string },
-): Promise<void> {
-  await db.query(
-    `UPDATE deliveries SET bucket = $2, folder = $3, assumed_role_arn = COALESCE($4, assumed_role_arn), updated_at = now() WHERE id = $1`,
-    [id, t.bucket, t.folder, t.assumedRoleArn ?? null],
-  );
+export async function setDeliveryTarget(db: Queryable, id: string, t: { bucket: string; folder: string }): Promise<void> {
+  await db.query('UPDATE deliveries SET bucket = $2, folder = $3, updated_at = now() WHERE id = $1', [id, t.bucket, t.folder]);
 }
 
 export async function recordAssumedRole(db: Queryable, id: string, assumedRoleArn: string): Promise<void> {
@@ -262,15 +255,6 @@ export async function failDelivery(
      WHERE id = $1 AND status = 'running'`,
     [id, status, error.type, error.message],
   );
-}
-
-/** A delivery's completed files, in file order. */
-export async function listFiles(db: Queryable, deliveryId: string): Promise<DeliveredFile[]> {
-  const { rows } = await db.query<{ key: string; bytes: string; rows: string; sha256: string }>(
-    'SELECT key, bytes, rows, sha256 FROM delivery_files WHERE delivery_id = $1 ORDER BY file_index',
-    [deliveryId],
-  );
-  return rows.map((r) => ({ key: r.key, bytes: Number(r.bytes), rows: Number(r.rows), sha256: r.sha256 }));
 }
 
 export async function findFile(db: Queryable, deliveryId: string, fileIndex: number): Promise<DeliveredFile | undefined> {
