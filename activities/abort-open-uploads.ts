@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/aws';
-import { roleSessionName } from '../common/aws';
+import { roleS3 } from '../common/aws';
 import { destinationFromProperties } from '../common/destination';
-import { clearCheckpoint, openCheckpoints } from '../common/store/export-state';
+import { clearCheckpoints, openCheckpoints } from '../common/store/export-state';
 import { getDelivery } from '../common/store/deliveries';
 import { getProfile } from '../common/store/profiles';
 import { abortUpload } from './abort-upload';
@@ -20,19 +20,13 @@ export async function abortOpenUploads(
   if (open.length === 0) return { aborted: 0, unaborted: 0 };
   const delivery = await getDelivery(deps.metaPool, input.deliveryId);
   const d = destinationFromProperties((await getProfile(deps.metaPool, input.profileId)).properties);
-  const s3 = deps.aws.s3(
-    d.region,
-    deps.aws.roleCredentials({ roleArn: d.roleArn, externalId: d.externalId, sessionName: roleSessionName('cancel', input.deliveryId), region: d.region }),
-  );
+  const s3 = roleS3(deps.aws, d, 'cancel', input.deliveryId);
   let aborted = 0;
   try {
     for (const c of open) {
       if (await abortUpload(deps.metaPool, s3, input.deliveryId, delivery.bucket ?? d.bucket, c.key, c.uploadId)) aborted++;
     }
-    const { rows } = await deps.metaPool.query<{ file_index: number }>('SELECT file_index FROM delivery_checkpoints WHERE delivery_id = $1', [
-      input.deliveryId,
-    ]);
-    for (const r of rows) await clearCheckpoint(deps.metaPool, input.deliveryId, r.file_index);
+    await clearCheckpoints(deps.metaPool, input.deliveryId);
   } finally {
     s3.destroy();
   }

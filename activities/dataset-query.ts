@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
-import type { DatasetRow } from '../common/store/datasets';
+import { getDataset, type DatasetRow } from '../common/store/datasets';
 import { deliveryWindow } from '../common/store/deliveries';
-import type { ProfileRow } from '../common/store/profiles';
+import { getProfile, type ProfileRow } from '../common/store/profiles';
 import type { DatasetQuery } from './source-query';
 
 /** The query one delivery runs: the dataset's SQL for this profile, within the delivery's window if incremental. */
@@ -11,4 +11,18 @@ export async function deliveryQuery(metaPool: Pool, deliveryId: string, dataset:
   const w = await deliveryWindow(metaPool, deliveryId);
   // A delivery created before the dataset became incremental has no window: it sends everything.
   return w.to ? { ...q, window: { column: dataset.incrementalColumn, from: w.from, to: w.to } } : q;
+}
+
+/**
+ * Everything an activity reads from our database to run a delivery's query, read
+ * before it takes a source connection; `hint` prefixes the dataset's SQL errors.
+ */
+export async function loadDeliveryQuery(
+  metaPool: Pool,
+  input: { deliveryId: string; profileId: string; datasetId: string },
+): Promise<{ q: DatasetQuery; dataset: DatasetRow; profile: ProfileRow; hint: string }> {
+  const profile = await getProfile(metaPool, input.profileId);
+  const dataset = await getDataset(metaPool, input.datasetId);
+  const q = await deliveryQuery(metaPool, input.deliveryId, dataset, profile);
+  return { q, dataset, profile, hint: `dataset "${dataset.id}" failed for profile "${profile.id}"` };
 }

@@ -1,12 +1,10 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { Pool } from 'pg';
-import { getDataset } from '../common/store/datasets';
 import { recordPlan } from '../common/store/deliveries';
-import { loadRange, saveRanges } from '../common/store/export-state';
-import { getProfile } from '../common/store/profiles';
+import { clearCheckpoints, loadRange, saveRanges } from '../common/store/export-state';
 import type { Compression, ExportPlan, Format } from '../common/types';
-import { deliveryQuery } from './dataset-query';
+import { loadDeliveryQuery } from './dataset-query';
 import { asQueryError, beginReadOnly, describeDataset, estimateRows, firstBoundary, sampleRows, splitByKey } from './source-query';
 
 const gzip = promisify(gzipCb);
@@ -30,13 +28,10 @@ export interface ExportDatasetInput {
  * will be). The ranges go to our table, not into workflow history.
  */
 export async function exportDataset(deps: { metaPool: Pool; sourcePool: Pool }, input: ExportDatasetInput): Promise<ExportPlan> {
-  const profile = await getProfile(deps.metaPool, input.profileId);
-  const dataset = await getDataset(deps.metaPool, input.datasetId);
-  const q = await deliveryQuery(deps.metaPool, input.deliveryId, dataset, profile);
+  const { q, dataset, hint } = await loadDeliveryQuery(deps.metaPool, input);
   const client = await deps.sourcePool.connect();
   try {
     await beginReadOnly(client, q.window);
-    const hint = `dataset "${dataset.id}" failed for profile "${profile.id}"`;
     const columns = await describeDataset(client, q).catch((e: unknown) => {
       throw asQueryError(e, hint);
     });
@@ -93,16 +88,14 @@ export interface PlanRangesInput {
  * remaining ranges, while the first file is already exporting.
  */
 export async function planRanges(deps: { metaPool: Pool; sourcePool: Pool }, input: PlanRangesInput): Promise<{ fileCount: number }> {
-  const profile = await getProfile(deps.metaPool, input.profileId);
-  const dataset = await getDataset(deps.metaPool, input.datasetId);
-  const q = await deliveryQuery(deps.metaPool, input.deliveryId, dataset, profile);
+  const { q, hint } = await loadDeliveryQuery(deps.metaPool, input);
   const first = (await loadRange(deps.metaPool, input.deliveryId, 0)).upper;
   if (!first) return { fileCount: 1 };
   const client = await deps.sourcePool.connect();
   try {
     await beginReadOnly(client, q.window);
     const rest = await splitByKey(client, q, input.rowsPerFile, first, input.keyTypes).catch((e: unknown) => {
-      throw asQueryError(e, `dataset "${dataset.id}" failed for profile "${profile.id}"`);
+      throw asQueryError(e, hint);
     });
     const boundaries = [first, ...rest.boundaries];
     await saveRanges(deps.metaPool, input.deliveryId, boundaries);
@@ -131,7 +124,7 @@ async function keptPlan(metaPool: Pool, deliveryId: string): Promise<{ fileCount
   const r = rows[0];
   if (r && r.ranges > 0 && r.stray === 0) return { fileCount: r.ranges, estimatedRows: Number(r.estimated_rows ?? 0) };
   await metaPool.query('DELETE FROM delivery_files WHERE delivery_id = $1', [deliveryId]);
-  await metaPool.query('DELETE FROM delivery_checkpoints WHERE delivery_id = $1', [deliveryId]);
+  await clearCheckpoints(metaPool, deliveryId);
   return undefined;
 }
 

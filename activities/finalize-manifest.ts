@@ -1,7 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/aws';
-import { roleSessionName } from '../common/aws';
+import { roleS3 } from '../common/aws';
 import { destinationFromProperties } from '../common/destination';
 import { completeDelivery, getDelivery } from '../common/store/deliveries';
 import { getDataset } from '../common/store/datasets';
@@ -27,15 +27,7 @@ export async function finalizeManifest(deps: { metaPool: Pool; aws: AwsAccess },
     dataset.incrementalColumn && delivery.window ? { column: dataset.incrementalColumn, from: delivery.window.from, to: delivery.window.to } : undefined;
   const manifest = buildManifest({ ...input, files }, { startedAt: delivery.startedAt, completedAt: new Date().toISOString() }, window);
 
-  const s3 = deps.aws.s3(
-    target.region,
-    deps.aws.roleCredentials({
-      roleArn: target.roleArn,
-      externalId: destination.externalId,
-      sessionName: roleSessionName('manifest', input.deliveryId),
-      region: target.region,
-    }),
-  );
+  const s3 = roleS3(deps.aws, { roleArn: target.roleArn, externalId: destination.externalId, region: target.region }, 'manifest', input.deliveryId);
   try {
     await s3
       .send(

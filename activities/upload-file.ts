@@ -9,10 +9,9 @@ import {
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/aws';
-import { roleSessionName } from '../common/aws';
+import { roleS3 } from '../common/aws';
 import { destinationFromProperties } from '../common/destination';
 import { DatashareError } from '../common/errors';
-import { getDataset, type DatasetRow } from '../common/store/datasets';
 import { findFile, recordFile, recordProgress } from '../common/store/deliveries';
 import {
   asCheckpoint,
@@ -23,13 +22,12 @@ import {
   type FileCheckpoint,
   type PartRecord,
 } from '../common/store/export-state';
-import { getProfile, type ProfileRow } from '../common/store/profiles';
 import { fileExtension, type DeliveredFile, type UploadFileInput } from '../common/types';
-import { deliveryQuery } from './dataset-query';
+import { loadDeliveryQuery } from './dataset-query';
 import { LineCounter } from './line-counter';
 import { BLOCK_BYTES, PartEncoder, type EncoderPools } from './part-encoder';
 import { s3Failure } from './s3-failure';
-import { asQueryError, beginReadOnly, openCopyStream } from './source-query';
+import { asQueryError, beginReadOnly, openCopyStream, type DatasetQuery } from './source-query';
 
 export interface UploadDeps {
   metaPool: Pool;
@@ -73,19 +71,10 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
   // A replay skips files its earlier attempts completed (same range, same key).
   const completed = await findFile(deps.metaPool, input.deliveryId, input.fileIndex);
   if (completed && completed.key === key) return completed;
-  const profile = await getProfile(deps.metaPool, input.profileId);
-  const dataset = await getDataset(deps.metaPool, input.datasetId);
+  const { q, profile, hint } = await loadDeliveryQuery(deps.metaPool, input);
   const destination = destinationFromProperties(profile.properties);
   const range = await loadRange(deps.metaPool, input.deliveryId, input.fileIndex);
-  const s3 = deps.aws.s3(
-    target.region,
-    deps.aws.roleCredentials({
-      roleArn: target.roleArn,
-      externalId: destination.externalId,
-      sessionName: roleSessionName('upload', input.deliveryId),
-      region: target.region,
-    }),
-  );
+  const s3 = roleS3(deps.aws, { roleArn: target.roleArn, externalId: destination.externalId, region: target.region }, 'upload', input.deliveryId);
   try {
     // Our table is written after every part; heartbeats are throttled and may lag it,
     // so both are read and their parts merged (same upload only).
@@ -99,7 +88,7 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
     // Recorded before any part: a cancel must find every upload it has to abort.
     if (!resumable) await saveCheckpoint(deps.metaPool, input.deliveryId, input.fileIndex, checkpoint);
     try {
-      return await exportInto(deps, input, { s3, key, checkpoint, previous: resumable, range, dataset, profile });
+      return await exportInto(deps, input, { s3, key, checkpoint, previous: resumable, range, q, hint });
     } catch (e) {
       if (e instanceof SourceChanged) {
         // Start this file over in a fresh upload on the next attempt.
@@ -153,8 +142,9 @@ interface ExportContext {
   checkpoint: FileCheckpoint;
   previous: FileCheckpoint | undefined;
   range: { lower: string[] | null; upper: string[] | null };
-  dataset: DatasetRow;
-  profile: ProfileRow;
+  q: DatasetQuery;
+  /** Prefixes the dataset's SQL errors. */
+  hint: string;
 }
 
 async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportContext): Promise<DeliveredFile> {
@@ -180,11 +170,11 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
   // A connection left mid-COPY cannot take another query: it is discarded, not reused.
   let copying = false;
   try {
-    const q = await deliveryQuery(deps.metaPool, input.deliveryId, x.dataset, x.profile);
+    const { q } = x;
     await beginReadOnly(client, q.window);
     const encoder = new PartEncoder(input.compression, deps.partBytes, BLOCK_BYTES, 2, deps.pools);
     const stream = await openCopyStream(client, q, input.format, x.range, input.keyTypes ?? [], encoder.blocks).catch((e: unknown) => {
-      throw asQueryError(e, `dataset "${x.dataset.id}" failed for profile "${x.profile.id}"`);
+      throw asQueryError(e, x.hint);
     });
     copying = true;
 

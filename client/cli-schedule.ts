@@ -4,7 +4,7 @@ import { ValidationError } from '../common/errors';
 import type { ScheduleTarget } from '../common/schedule-ids';
 import { Datashare } from './datashare';
 import { oneLine, printJson } from './output';
-import { parseCompression, parseFormat } from './parse-args';
+import { parseCompression, parseFormat, parsePositiveInt } from './parse-args';
 import {
   OVERLAP_POLICIES,
   parseDuration,
@@ -18,11 +18,6 @@ import { MAX_PARALLEL_LIMIT, Schedules, type ScheduleView } from './schedules';
 
 const DAY_MS = 86_400_000;
 
-function parseBounded(name: string, v: string | undefined, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new ValidationError(`${name} must be a whole number from 1 to ${max}, not "${v}"`);
-  return Number(v);
-}
 const OVERLAP_CHOICES = Object.keys(OVERLAP_POLICIES);
 
 function withSchedules<A extends unknown[]>(fn: (s: Schedules, ...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -162,8 +157,8 @@ export function addScheduleCommands(program: Command): void {
         if (target.kind === 'profile' && (opts.maxParallel !== undefined || opts.pageSize !== undefined)) {
           throw new ValidationError('--max-parallel applies to --where schedules only (a profile schedule runs one delivery)');
         }
-        const maxParallel = parseBounded('--max-parallel', opts.maxParallel, MAX_PARALLEL_LIMIT);
-        const pageSize = parseBounded('--page-size', opts.pageSize, 1000);
+        const maxParallel = parsePositiveInt('--max-parallel', opts.maxParallel, MAX_PARALLEL_LIMIT);
+        const pageSize = parsePositiveInt('--page-size', opts.pageSize, 1000);
         const view = await s.create({
           datasetId,
           target,

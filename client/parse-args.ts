@@ -53,10 +53,10 @@ export function parseSince(v: string | undefined): Date | undefined {
   return new Date(t);
 }
 
-export function parsePositiveInt(name: string, v: string | undefined): number | undefined {
+export function parsePositiveInt(name: string, v: string | undefined, max = 1_000_000): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) <= 0 || Number(v) > 1_000_000) {
-    throw new ValidationError(`${name} must be a whole number from 1 to 1000000, not "${v}"`);
+  if (!/^\d+$/.test(v) || Number(v) <= 0 || Number(v) > max) {
+    throw new ValidationError(`${name} must be a whole number from 1 to ${max}, not "${v}"`);
   }
   return Number(v);
 }

@@ -76,6 +76,11 @@ export async function clearCheckpoint(db: Queryable, deliveryId: string, fileInd
   await db.query('DELETE FROM delivery_checkpoints WHERE delivery_id = $1 AND file_index = $2', [deliveryId, fileIndex]);
 }
 
+/** Every checkpoint of a delivery (a cancel has aborted their uploads, a new plan replaces them). */
+export async function clearCheckpoints(db: Queryable, deliveryId: string): Promise<void> {
+  await db.query('DELETE FROM delivery_checkpoints WHERE delivery_id = $1', [deliveryId]);
+}
+
 export async function openCheckpoints(db: Queryable, deliveryId: string): Promise<FileCheckpoint[]> {
   const { rows } = await db.query<{ key: string; upload_id: string; parts: PartRecord[] }>(
     'SELECT key, upload_id, parts FROM delivery_checkpoints WHERE delivery_id = $1 ORDER BY file_index',
