@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { profileScheduleId, whereScheduleId, type FanOutInput, type ScheduledDeliveryInput } from '../../common/schedule-ids';
 import { workflowIdFor } from '../../common/types';
 import { createBucket, createEndUserRole, endUserProfile, uniqueName } from '../../scripts/local/end-user-account';
 import { startHarness, workflowBundle, type Harness } from '../support/harness';
@@ -18,6 +19,8 @@ const HISTORIES = join(__dirname, '..', 'histories');
 describe('workflow replay', () => {
   let h: Harness;
   const workflowIds: string[] = [];
+  /** Runs of the scheduled workflows, started directly (as a schedule would), with the name each history is recorded under. */
+  const scheduledRuns: { workflowId: string; runId: string; file: string }[] = [];
 
   beforeAll(async () => {
     h = await startHarness({ taskQueue: uniqueName('replay-test') });
@@ -38,6 +41,34 @@ describe('workflow replay', () => {
       expect(d.status).toBe(name);
       workflowIds.push(workflowIdFor(d.id));
     }
+
+    // A profile schedule's run, and a --where round of two profiles at one per page, so its first
+    // run lists, registers, starts a child delivery and continues as new.
+    const tenant = uniqueName('replay-tenant');
+    const profiles: string[] = [];
+    for (const n of ['a', 'b']) {
+      const p = await h.ds.setProfile(uniqueName(`replay-round-${n}`), { ...endUserProfile(ok, bucket, 'r/'), replay_group: tenant });
+      profiles.push(p.id);
+    }
+    const taskQueue = process.env.DATASHARE_TASK_QUEUE!;
+    const scheduled: ScheduledDeliveryInput = { scheduleId: profileScheduleId(profiles[0], dataset), profileId: profiles[0], datasetId: dataset };
+    const sd = await h.temporal.workflow.start('scheduledDeliveryWorkflow', {
+      taskQueue,
+      workflowId: `${scheduled.scheduleId}-replay-${uniqueName('run')}`,
+      args: [scheduled],
+    });
+    expect((await sd.result()) as { completed: number }).toMatchObject({ completed: 1, failed: 0 });
+    scheduledRuns.push({ workflowId: sd.workflowId, runId: sd.firstExecutionRunId, file: 'scheduled-delivery-completed.json' });
+
+    const where = { replay_group: tenant };
+    const fanOut: FanOutInput = { scheduleId: whereScheduleId(where, dataset), datasetId: dataset, where, maxParallel: 2, pageSize: 1 };
+    const fo = await h.temporal.workflow.start('fanOutDeliveryWorkflow', {
+      taskQueue,
+      workflowId: `${fanOut.scheduleId}-replay-${uniqueName('run')}`,
+      args: [fanOut],
+    });
+    expect((await fo.result()) as { completed: number; continuedAsNew: number }).toMatchObject({ completed: 2, failed: 0, continuedAsNew: 2 });
+    scheduledRuns.push({ workflowId: fo.workflowId, runId: fo.firstExecutionRunId, file: 'fan-out-continued-as-new.json' });
   });
 
   afterAll(async () => {
@@ -62,9 +93,18 @@ describe('workflow replay', () => {
     expect(n).toBe(2);
   });
 
+  it("replays this run's scheduled-delivery and fan-out rounds", async () => {
+    for (const r of scheduledRuns) {
+      const history = await h.temporal.workflow.getHandle(r.workflowId, r.runId).fetchHistory();
+      if (process.env.RECORD_HISTORIES === '1') writeFileSync(join(HISTORIES, r.file), historyToJSON(history));
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, r.workflowId);
+    }
+    expect(scheduledRuns.length).toBe(2);
+  });
+
   it('replays the histories recorded from earlier versions (test/histories)', async () => {
     const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
-    expect(files.length).toBeGreaterThanOrEqual(2);
+    expect(files.length).toBeGreaterThanOrEqual(4);
     for (const f of files) {
       const history: unknown = JSON.parse(readFileSync(join(HISTORIES, f), 'utf8'));
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, f);
