@@ -1,11 +1,6 @@
 // @ts-check
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { builtinModules } from 'node:module';
-
-// Workflow code runs in Temporal's deterministic sandbox: Node built-ins would be
-// I/O or clocks the replayer cannot reproduce, so they are banned there outright.
-const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.stack/**', 'eslint.config.mjs', 'bin/**'] },
@@ -23,20 +18,41 @@ export default tseslint.config(
     },
   },
   {
+    // Workflow code runs in Temporal's deterministic sandbox and replays from history:
+    // it may import the SDK's workflow-safe packages, other workflow files, the pure
+    // contracts, the error registry, and activity *types* (for proxyActivities).
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({
-            name,
-            message: 'Workflow code must be deterministic: do I/O in activities.',
-          })),
           patterns: [
             {
-              group: ['../activities', '../activities/*', '../client/*', '../worker/*', 'pg', 'pg-*', '@aws-sdk/*'],
-              message: 'Workflow code must not import I/O modules (type-only imports are fine).',
+              regex: '^(?!@temporalio/(workflow|common)(/|$))[^.]',
+              message: 'Workflow code must be deterministic: only @temporalio/workflow and @temporalio/common; do I/O in activities.',
+            },
+            {
+              regex: '^\\.\\./(?!common/contracts/|common/errors$)',
+              message: 'Workflows import only other workflow files, common/contracts/** and common/errors (activity types via `import type`).',
               allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // What workflows import must itself stay pure: no packages, no Node built-ins, nothing outside the contracts.
+    files: ['common/contracts/**/*.ts', 'common/errors.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^[^.]', message: 'Contracts are imported by workflow code: keep them free of packages and Node built-ins.' },
+            {
+              regex: '^\\.\\./(?!errors$|contracts/)',
+              message: 'Contracts may import only other contracts and the error registry.',
             },
           ],
         },

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
-import type { AwsAccess } from '../common/aws';
-import { roleS3 } from '../common/aws';
-import { destinationFromProperties } from '../common/destination';
+import type { AwsAccess } from '../common/infra/aws';
+import { roleS3 } from '../common/infra/aws';
+import { destinationFromProperties } from '../common/domain/destination';
 import { clearCheckpoints, openCheckpoints } from '../common/store/export-state';
 import { getDelivery } from '../common/store/deliveries';
 import { getProfile } from '../common/store/profiles';

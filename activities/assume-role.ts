@@ -1,11 +1,11 @@
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import type { Pool } from 'pg';
-import type { AwsAccess } from '../common/aws';
-import { roleSessionName } from '../common/aws';
-import { destinationFromProperties } from '../common/destination';
+import type { AwsAccess } from '../common/infra/aws';
+import { roleSessionName } from '../common/infra/aws';
+import { destinationFromProperties } from '../common/domain/destination';
 import { recordAssumedRole } from '../common/store/deliveries';
 import { getProfile } from '../common/store/profiles';
-import type { AssumedRole } from '../common/types';
+import type { AssumedRole } from '../common/contracts/delivery';
 import { awsMessage, isAssumeRoleDenied, isSharerCredentialError, permanent, toFailure } from './failures';
 
 export interface AssumeRoleInput {

@@ -3,7 +3,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import type { Pool } from 'pg';
 import { recordPlan } from '../common/store/deliveries';
 import { clearCheckpoints, loadRange, saveRanges } from '../common/store/export-state';
-import type { Compression, ExportPlan, Format } from '../common/types';
+import type { Compression, ExportPlan, Format } from '../common/contracts/delivery';
 import { loadDeliveryQuery } from './dataset-query';
 import { asQueryError, beginReadOnly, describeDataset, estimateRows, firstBoundary, sampleRows, splitByKey } from './source-query';
 

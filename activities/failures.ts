@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { DatashareError, PERMANENT_ERROR_TYPES } from '../common/errors';
+import { DatashareError, isPermanent, type ErrorType } from '../common/errors';
 
 /**
  * Turns any error into something safe to put in Temporal history.
@@ -9,16 +9,15 @@ import { DatashareError, PERMANENT_ERROR_TYPES } from '../common/errors';
  * non-retryable failures so a delivery that cannot succeed fails in seconds.
  */
 
-const PERMANENT_TYPES = new Set(PERMANENT_ERROR_TYPES);
-
-export function permanent(type: string, message: string): ApplicationFailure {
+/** A non-retryable failure: a registry type, or the name of an AWS error no retry can fix. */
+export function permanent(type: ErrorType | (string & {}), message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
 export function toFailure(e: unknown): ApplicationFailure {
   if (e instanceof ApplicationFailure) return e;
   if (e instanceof DatashareError) {
-    return ApplicationFailure.create({ type: e.type, message: e.message, nonRetryable: PERMANENT_TYPES.has(e.type) });
+    return ApplicationFailure.create({ type: e.type, message: e.message, nonRetryable: isPermanent(e.type) });
   }
   const name = e instanceof Error ? e.name : 'Error';
   const message = e instanceof Error ? e.message : String(e);

@@ -1,12 +1,12 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Pool } from 'pg';
-import type { AwsAccess } from '../common/aws';
-import { roleS3 } from '../common/aws';
-import { destinationFromProperties } from '../common/destination';
+import type { AwsAccess } from '../common/infra/aws';
+import { roleS3 } from '../common/infra/aws';
+import { destinationFromProperties } from '../common/domain/destination';
 import { completeDelivery, getDelivery } from '../common/store/deliveries';
 import { getDataset } from '../common/store/datasets';
 import { getProfile } from '../common/store/profiles';
-import type { DeliveryResult, FinalizeInput } from '../common/types';
+import type { DeliveryResult, FinalizeInput } from '../common/contracts/delivery';
 import { buildManifest } from './manifest';
 import { s3Failure } from './s3-failure';
 

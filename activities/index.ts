@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
-import type { AwsAccess } from '../common/aws';
-import type { DeliveryInput } from '../common/types';
+import type { AwsAccess } from '../common/infra/aws';
+import type { DeliveryInput } from '../common/contracts/delivery';
 import { abortOpenUploads } from './abort-open-uploads';
 import { assumeRole, type AssumeRoleInput } from './assume-role';
 import { exportDataset, planRanges, type ExportDatasetInput, type PlanRangesInput } from './export-dataset';
@@ -15,8 +15,8 @@ import { registerDeliveries } from './register-delivery';
 import { FileSlots } from './file-slots';
 import { encoderPools } from './part-encoder';
 import { uploadFile } from './upload-file';
-import type { FinalizeInput, UploadFileInput } from '../common/types';
-import type { ListProfilesPageInput, RegisterDeliveriesInput } from '../common/schedule-ids';
+import type { FinalizeInput, UploadFileInput } from '../common/contracts/delivery';
+import type { ListProfilesPageInput, RegisterDeliveriesInput } from '../common/contracts/schedules';
 
 export interface ActivityDeps {
   /** Our metadata database (profiles, datasets, deliveries). */

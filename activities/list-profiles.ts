@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { ListProfilesPageInput } from '../common/schedule-ids';
+import type { ListProfilesPageInput } from '../common/contracts/schedules';
 import { matchingProfileIds } from '../common/store/profile-filter';
 
 /**

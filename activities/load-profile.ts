@@ -1,9 +1,9 @@
 import type { Pool } from 'pg';
-import { deliverableDestination } from '../common/destination';
+import { deliverableDestination } from '../common/domain/destination';
 import { getDataset } from '../common/store/datasets';
 import { setDeliveryTarget } from '../common/store/deliveries';
 import { getProfile } from '../common/store/profiles';
-import type { DeliveryInput, DeliveryTarget } from '../common/types';
+import type { DeliveryInput, DeliveryTarget } from '../common/contracts/delivery';
 
 /**
  * Reads and validates the profile and dataset. Returns only where to write, never

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
-import { COMPRESSIONS, FORMATS, workflowIdFor, type Compression, type Format } from '../common/types';
-import { scheduledDeliveryId, type RegisterDeliveriesInput, type RegisteredDelivery } from '../common/schedule-ids';
+import { COMPRESSIONS, FORMATS, workflowIdFor, type Compression, type Format } from '../common/contracts/delivery';
+import { scheduledDeliveryId } from '../common/contracts/schedule-ids';
+import type { RegisterDeliveriesInput, RegisteredDelivery } from '../common/contracts/schedules';
 import { getDataset } from '../common/store/datasets';
 import { findDelivery, insertDelivery } from '../common/store/deliveries';
 

@@ -1,5 +1,5 @@
 import type { ApplicationFailure } from '@temporalio/common';
-import type { DeliveryTarget } from '../common/types';
+import type { DeliveryTarget } from '../common/contracts/delivery';
 import { awsErrorName, awsMessage, isNoSuchBucket, isS3AccessDenied, permanent, toFailure } from './failures';
 
 /** Explains an S3 refusal in terms of the end user's setup: what was denied where, and what to change. */

@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import type { AwsAccess } from '../common/aws';
-import { roleS3 } from '../common/aws';
-import { destinationFromProperties } from '../common/destination';
+import type { AwsAccess } from '../common/infra/aws';
+import { roleS3 } from '../common/infra/aws';
+import { destinationFromProperties } from '../common/domain/destination';
 import { DatashareError } from '../common/errors';
 import { findFile, recordFile, recordProgress } from '../common/store/deliveries';
 import {
@@ -22,7 +22,7 @@ import {
   type FileCheckpoint,
   type PartRecord,
 } from '../common/store/export-state';
-import { fileExtension, type DeliveredFile, type UploadFileInput } from '../common/types';
+import { fileExtension, type DeliveredFile, type UploadFileInput } from '../common/contracts/delivery';
 import { loadDeliveryQuery } from './dataset-query';
 import { LineCounter } from './line-counter';
 import { BLOCK_BYTES, PartEncoder, type EncoderPools } from './part-encoder';

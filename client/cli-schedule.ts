@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { validateProfileId } from '../common/destination';
+import { validateProfileId } from '../common/domain/ids';
 import { ValidationError } from '../common/errors';
-import type { ScheduleTarget } from '../common/schedule-ids';
+import type { ScheduleTarget } from '../common/contracts/schedules';
 import { Datashare } from './datashare';
 import { oneLine, printJson } from './output';
 import { parseCompression, parseFormat, parsePositiveInt } from './parse-args';

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { DatashareError, ValidationError } from '../common/errors';
-import type { DeliveryView } from '../common/types';
+import { DatashareError, ValidationError, exitCodeFor } from '../common/errors';
+import type { DeliveryView } from '../common/contracts/delivery';
 import { addScheduleCommands } from './cli-schedule';
 import { Datashare } from './datashare';
 import { deliveryDetails, deliveryLine, formatBytes, printJson } from './output';
@@ -405,9 +405,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof DatashareError) {
       process.stderr.write(`datashare: ${e.type === 'ValidationError' ? 'invalid input' : e.type}: ${e.message}\n`);
-      return e.type === 'ValidationError' || e.type === 'MissingProperty' || e.type === 'NotFound' || e.type === 'Conflict'
-        ? EXIT_USAGE
-        : EXIT_FAILED;
+      return exitCodeFor(e.type);
     }
     process.stderr.write(`datashare: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT_FAILED;

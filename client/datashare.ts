@@ -2,21 +2,20 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { createPool } from '../common/pool';
-import { createAwsAccess, type AwsAccess } from '../common/aws';
-import { loadConfig, type Config } from '../common/config';
+import { createPool } from '../common/infra/pool';
+import { createAwsAccess, type AwsAccess } from '../common/infra/aws';
+import { loadConfig, type Config } from '../common/infra/config';
 import {
   destinationFromProperties,
   generateExternalId,
   normalizePrefix,
-  validateProfileId,
-  validatePropertyName,
   type S3Destination,
   deliverableDestination,
-} from '../common/destination';
+} from '../common/domain/destination';
+import { validateDatasetId, validateProfileId, validatePropertyName } from '../common/domain/ids';
 import { ConflictError, DatashareError, ValidationError } from '../common/errors';
-import { buildPolicies, sharerRootArn, type EndUserPolicies } from '../common/policy';
-import { assertSingleSelect, bindNamedParams, namedParams, trimStatement } from '../common/sql-params';
+import { buildPolicies, sharerRootArn, type EndUserPolicies } from '../common/domain/policy';
+import { assertSingleSelect, bindNamedParams, namedParams, trimStatement } from '../common/domain/sql-params';
 import * as datasets from '../common/store/datasets';
 import * as deliveries from '../common/store/deliveries';
 import { migrate, type AppliedMigration } from '../common/store/migrate';
@@ -29,9 +28,9 @@ import {
   type DeliveryInput,
   type DeliveryView,
   type Format,
-} from '../common/types';
+} from '../common/contracts/delivery';
 import { deliveryWorkflow } from '../workflows';
-import { newDeliveryId } from './ids';
+import { newDeliveryId } from '../common/domain/ids';
 import { verifyDestination, type VerifyReport } from './verify';
 
 export type { DatasetRow } from '../common/store/datasets';
@@ -168,7 +167,7 @@ export class Datashare {
 
   /** Checks the SQL against the source database (syntax, tables, key columns) before saving it. */
   async setDataset(id: string, input: DatasetInput): Promise<datasets.DatasetRow> {
-    validateProfileId(id);
+    validateDatasetId(id);
     const format = input.format ?? 'csv';
     const compression = input.compression ?? 'gzip';
     if (!FORMATS.includes(format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}, not "${String(format)}"`);

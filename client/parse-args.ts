@@ -1,5 +1,5 @@
 import { ValidationError } from '../common/errors';
-import { COMPRESSIONS, DELIVERY_STATUSES, FORMATS, type Compression, type DeliveryStatus, type Format } from '../common/types';
+import { COMPRESSIONS, DELIVERY_STATUSES, FORMATS, type Compression, type DeliveryStatus, type Format } from '../common/contracts/delivery';
 
 /** `key=value` pairs; the value may itself contain '='. */
 export function parseAssignments(pairs: string[]): Record<string, string> {

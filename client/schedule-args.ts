@@ -1,4 +1,4 @@
-import { validatePropertyName } from '../common/destination';
+import { validatePropertyName } from '../common/domain/ids';
 import { ValidationError } from '../common/errors';
 
 /** The overlap policies as the CLI spells them, and Temporal's names for them. */

@@ -8,22 +8,14 @@ import {
   type ScheduleOptions,
   type ScheduleSummary,
 } from '@temporalio/client';
-import { deliverableDestination } from '../common/destination';
+import { deliverableDestination } from '../common/domain/destination';
 import { ConflictError, NotFoundError, ValidationError } from '../common/errors';
-import {
-  deliveryStamp,
-  nominalTimeFromWorkflowId,
-  profileScheduleId,
-  scheduledDeliverySuffix,
-  whereScheduleId,
-  type FanOutInput,
-  type ScheduledDeliveryInput,
-  type ScheduleTarget,
-} from '../common/schedule-ids';
+import { deliveryStamp, nominalTimeFromWorkflowId, profileScheduleId, scheduledDeliverySuffix, whereScheduleId } from '../common/contracts/schedule-ids';
+import type { FanOutInput, ScheduledDeliveryInput, ScheduleTarget } from '../common/contracts/schedules';
 import * as datasets from '../common/store/datasets';
 import { countMatchingProfiles } from '../common/store/profile-filter';
 import * as profiles from '../common/store/profiles';
-import { COMPRESSIONS, FORMATS, type Compression, type DeliveryStatus, type Format } from '../common/types';
+import { COMPRESSIONS, FORMATS, type Compression, type DeliveryStatus, type Format } from '../common/contracts/delivery';
 import { fanOutDeliveryWorkflow, scheduledDeliveryWorkflow } from '../workflows';
 import { DEFAULT_MAX_PARALLEL, DEFAULT_PAGE_SIZE } from '../workflows/fan-out';
 import type { Datashare } from './datashare';

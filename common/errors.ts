@@ -1,35 +1,59 @@
 /**
- * Error types shared by the CLI, the client library and the activities.
+ * Error types shared by the CLI, the client library, the activities and the workflows.
  *
  * The `type` strings double as Temporal ApplicationFailure types, so an operator
  * sees the same name in `datashare delivery <id>` as in the Temporal UI.
  */
 
-export type ErrorType =
-  | 'ValidationError'
-  | 'NotFound'
-  | 'MissingProperty'
-  | 'AccessDenied'
-  | 'AssumeRoleDenied'
-  | 'DatasetQueryError'
-  | 'Conflict'
-  | 'Cancelled'
-  | 'InternalError';
-
 /**
- * Failures no retry can fix: the activities mark them non-retryable, and the
- * workflow's retry policies list them too, as a second line of defence.
+ * The one list of error types: whether a retry can fix each, the CLI's exit code
+ * for it, and what the operator should do. Activities, workflow retry policies,
+ * the scheduled rounds and the CLI all read it, so they cannot drift apart.
+ *
+ * Pure data: workflow code imports this module.
  */
-export const PERMANENT_ERROR_TYPES: readonly string[] = [
-  'ValidationError',
-  'NotFound',
-  'MissingProperty',
-  'AccessDenied',
-  'AssumeRoleDenied',
-  'DatasetQueryError',
-  'NoSuchBucket',
-  'SharerCredentialsInvalid',
-];
+export interface ErrorSpec {
+  /** No retry can fix it: activities fail non-retryable, and retry policies list it too. */
+  permanent: boolean;
+  /** The CLI's exit code when a command ends with it: 2 bad usage or input, 1 the work failed. */
+  exitCode: 1 | 2;
+  /** What to do about it, for `--help` and the README. */
+  hint: string;
+}
+
+export const ERROR_REGISTRY = {
+  ValidationError: { permanent: true, exitCode: 2, hint: 'fix the input the message names, as it shows' },
+  NotFound: { permanent: true, exitCode: 2, hint: 'check the id; `datashare profile list` and `dataset list` show what exists' },
+  MissingProperty: { permanent: true, exitCode: 2, hint: 'set the property on the profile with `datashare profile set`' },
+  Conflict: { permanent: false, exitCode: 2, hint: 'it exists already, or is running; look at it before trying again' },
+  AccessDenied: { permanent: true, exitCode: 1, hint: "the end user's role may not write there: compare it with `datashare profile policy`" },
+  AssumeRoleDenied: { permanent: true, exitCode: 1, hint: "the role's trust policy or the profile's s3_external_id is wrong: see `datashare profile policy`" },
+  DatasetQueryError: { permanent: true, exitCode: 1, hint: "the dataset's SQL failed on the source database: fix it with `datashare dataset set`" },
+  NoSuchBucket: { permanent: true, exitCode: 1, hint: "the bucket does not exist: fix the profile's s3_bucket" },
+  SharerCredentialsInvalid: { permanent: true, exitCode: 1, hint: "the worker's own AWS credentials were rejected: fix its environment" },
+  Cancelled: { permanent: false, exitCode: 1, hint: 'someone cancelled it; `datashare replay` sends it again' },
+  InternalError: { permanent: false, exitCode: 1, hint: 'a bug or an inconsistency: the message says which; report it' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorType = keyof typeof ERROR_REGISTRY;
+
+function isErrorType(type: string): type is ErrorType {
+  return Object.prototype.hasOwnProperty.call(ERROR_REGISTRY, type);
+}
+
+/** Failures no retry can fix, as retry policies' `nonRetryableErrorTypes`. */
+export const PERMANENT_ERROR_TYPES: readonly ErrorType[] = (Object.keys(ERROR_REGISTRY) as ErrorType[]).filter(
+  (t) => ERROR_REGISTRY[t].permanent,
+);
+
+export function isPermanent(type: string): boolean {
+  return isErrorType(type) && ERROR_REGISTRY[type].permanent;
+}
+
+/** The CLI's exit code for an error of this type; unknown types are failed work (1). */
+export function exitCodeFor(type: string): 1 | 2 {
+  return isErrorType(type) ? ERROR_REGISTRY[type].exitCode : 1;
+}
 
 /** An error whose message is written for the operator: it says what is wrong and how to fix it. */
 export class DatashareError extends Error {

@@ -1,7 +1,7 @@
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
-import { createPool } from '../common/pool';
-import { createAwsAccess } from '../common/aws';
-import { loadConfig } from '../common/config';
+import { createPool } from '../common/infra/pool';
+import { createAwsAccess } from '../common/infra/aws';
+import { loadConfig } from '../common/infra/config';
 import { assertMigrated } from '../common/store/migrate';
 import { createWorker } from './create-worker';
 

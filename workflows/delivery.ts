@@ -20,7 +20,7 @@ import {
   type DeliveryInput,
   type DeliveryResult,
   type DeliveryTarget,
-} from '../common/types';
+} from '../common/contracts/delivery';
 
 const PERMANENT = [...PERMANENT_ERROR_TYPES];
 

@@ -1,5 +1,5 @@
 import { continueAsNew, setHandler } from '@temporalio/workflow';
-import type { FanOutInput, RoundSummary } from '../common/schedule-ids';
+import type { FanOutInput, RoundSummary } from '../common/contracts/schedules';
 import { emptySummary, listProfilesPage, registerDeliveries, roundProgressQuery, runDeliveries, scheduledTime } from './scheduled-round';
 
 /** Profiles per workflow run: bounds a run's history to a few thousand events whatever the number of end users. */

@@ -1,5 +1,6 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
-import { scheduledDeliveryId, type RoundSummary, type ScheduledDeliveryInput } from '../common/schedule-ids';
+import { scheduledDeliveryId } from '../common/contracts/schedule-ids';
+import type { RoundSummary, ScheduledDeliveryInput } from '../common/contracts/schedules';
 import { emptySummary, registerDeliveries, roundProgressQuery, runDeliveries, scheduledTime } from './scheduled-round';
 
 /**

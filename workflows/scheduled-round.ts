@@ -14,20 +14,15 @@ import {
 } from '@temporalio/workflow';
 import { SearchAttributeType, WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey } from '@temporalio/common';
 import type { Activities } from '../activities';
-import {
-  nominalTimeFromWorkflowId,
-  type RegisteredDelivery,
-  type RoundSummary,
-} from '../common/schedule-ids';
-import { workflowIdFor, type DeliveryInput } from '../common/types';
+import { nominalTimeFromWorkflowId } from '../common/contracts/schedule-ids';
+import type { RegisteredDelivery, RoundSummary } from '../common/contracts/schedules';
+import { workflowIdFor, type DeliveryInput } from '../common/contracts/delivery';
+import { PERMANENT_ERROR_TYPES } from '../common/errors';
 import type { deliveryWorkflow } from './delivery';
-
-/** Failures a retry cannot fix (a deleted dataset, a bad filter). */
-const PERMANENT = ['ValidationError', 'NotFound', 'MissingProperty'];
 
 export const { listProfilesPage, registerDeliveries } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: PERMANENT },
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
 });
 
 /** How many failures a round's result lists by name; the deliveries table has them all. */

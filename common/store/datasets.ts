@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { NotFoundError } from '../errors';
-import type { Compression, Format } from '../types';
+import type { Compression, Format } from '../contracts/delivery';
 
 export interface DatasetRow {
   id: string;

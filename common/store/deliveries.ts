@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { NotFoundError } from '../errors';
-import type { Compression, DeliveredFile, DeliveryStatus, DeliveryView, Format } from '../types';
+import type { Compression, DeliveredFile, DeliveryStatus, DeliveryView, Format } from '../contracts/delivery';
 
 type Queryable = Pool | PoolClient;
 

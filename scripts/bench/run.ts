@@ -4,10 +4,10 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Datashare } from '../../client/datashare';
-import { loadConfig } from '../../common/config';
+import { loadConfig } from '../../common/infra/config';
 import { migrate } from '../../common/store/migrate';
-import { createPool } from '../../common/pool';
-import type { Compression, Format } from '../../common/types';
+import { createPool } from '../../common/infra/pool';
+import type { Compression, Format } from '../../common/contracts/delivery';
 import { REPO_ROOT, readStackEnv } from '../local/stack-env';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Compression, Format } from '../../common/types';
+import type { Compression, Format } from '../../common/contracts/delivery';
 import { createAwkwardTable, copyCsv, decode, rowToJsonLines } from '../support/fixtures';
 import { startHarness, type Harness } from '../support/harness';
 import { createBucket, createEndUserRole, endUserProfile, getObjectBytes, listKeys, uniqueName } from '../../scripts/local/end-user-account';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowIdFor } from '../../common/types';
+import { workflowIdFor } from '../../common/contracts/delivery';
 import { createBucket, createEndUserRole, endUserProfile, getObjectBytes, type EndUserRole, uniqueName } from '../../scripts/local/end-user-account';
 import { runCli } from '../support/cli';
 import { startHarness, type Harness } from '../support/harness';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowIdFor } from '../../common/types';
+import { workflowIdFor } from '../../common/contracts/delivery';
 import { createBucket, createEndUserRole, endUserProfile, getObjectBytes, listKeys, uniqueName } from '../../scripts/local/end-user-account';
 import { copyCsv } from '../support/fixtures';
 import { startHarness, type Harness } from '../support/harness';

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { profileScheduleId, whereScheduleId, type FanOutInput, type ScheduledDeliveryInput } from '../../common/schedule-ids';
-import { workflowIdFor } from '../../common/types';
+import { profileScheduleId, whereScheduleId } from '../../common/contracts/schedule-ids';
+import type { FanOutInput, ScheduledDeliveryInput } from '../../common/contracts/schedules';
+import { workflowIdFor } from '../../common/contracts/delivery';
 import { createBucket, createEndUserRole, endUserProfile, uniqueName } from '../../scripts/local/end-user-account';
 import { startHarness, workflowBundle, type Harness } from '../support/harness';
 

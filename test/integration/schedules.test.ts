@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { profileScheduleId, scheduledDeliverySuffix, whereScheduleId, type RoundSummary } from '../../common/schedule-ids';
-import type { DeliveryView } from '../../common/types';
+import { profileScheduleId, scheduledDeliverySuffix, whereScheduleId } from '../../common/contracts/schedule-ids';
+import type { RoundSummary } from '../../common/contracts/schedules';
+import type { DeliveryView } from '../../common/contracts/delivery';
 import { createBucket, createEndUserRole, endUserProfile, listKeys, type EndUserRole, uniqueName } from '../../scripts/local/end-user-account';
 import { REPO_ROOT, useTestEnv } from '../../scripts/local/stack-env';
 import type { ScheduleView } from '../../client/schedules';

@@ -3,9 +3,9 @@ import { DefaultLogger, Runtime, bundleWorkflowCode, type LogEntry, type Worker,
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Pool } from 'pg';
-import { createPool } from '../../common/pool';
-import { createAwsAccess, type AwsAccess } from '../../common/aws';
-import { loadConfig } from '../../common/config';
+import { createPool } from '../../common/infra/pool';
+import { createAwsAccess, type AwsAccess } from '../../common/infra/aws';
+import { loadConfig } from '../../common/infra/config';
 import { Datashare } from '../../client/datashare';
 import { createWorker, workflowsPath } from '../../worker/create-worker';
 import { useTestEnv } from '../../scripts/local/stack-env';

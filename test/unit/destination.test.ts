@@ -7,12 +7,11 @@ import {
   normalizePrefix,
   parseRoleArn,
   partitionOfRegion,
-  quoteValue,
   validateBucketName,
   validateExternalId,
-  validateProfileId,
-  validatePropertyName,
-} from '../../common/destination';
+} from '../../common/domain/destination';
+import { validateProfileId, validatePropertyName } from '../../common/domain/ids';
+import { quoteValue } from '../../common/domain/quoting';
 
 /** Runs fn, asserts it threw a ValidationError, returns the message. */
 function validationMessage(fn: () => unknown): string {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { ValidationError } from '../../common/errors';
-import { destinationFromProperties, type S3Destination } from '../../common/destination';
-import { buildPolicies, sharerRootArn } from '../../common/policy';
+import { destinationFromProperties, type S3Destination } from '../../common/domain/destination';
+import { buildPolicies, sharerRootArn } from '../../common/domain/policy';
 
 const EXT = 'ds-0123456789abcdef0123456789abcdef';
 

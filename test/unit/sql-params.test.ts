@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { MissingPropertyError, ValidationError } from '../../common/errors';
-import { assertSingleSelect, bindNamedParams, namedParams, rewriteNamedParams, trimStatement } from '../../common/sql-params';
+import { assertSingleSelect, bindNamedParams, namedParams, rewriteNamedParams, trimStatement } from '../../common/domain/sql-params';
 
 function validationMessage(fn: () => unknown): string {
   try {

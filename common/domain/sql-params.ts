@@ -11,8 +11,9 @@
  * Known ambiguity, shared with psql: an array slice written `arr[lo:hi]` reads as
  * parameter `:hi`; write `arr[lo : hi]` instead.
  */
-import { MissingPropertyError, ValidationError } from './errors';
-import { quoteValue } from './destination';
+import { MissingPropertyError, ValidationError } from '../errors';
+import { PROPERTY_NAME } from './ids';
+import { quoteValue } from './quoting';
 
 type TokenKind =
   | 'word' // unquoted identifier or keyword
@@ -33,7 +34,6 @@ interface Token {
 // Postgres treats every non-ASCII character as a letter in identifiers.
 const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
 const IDENT_CONT = /[A-Za-z0-9_$\u0080-\uffff]/;
-const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
 const PSQL_QUOTED_VAR = /:(['"])([A-Za-z_][A-Za-z0-9_]*)\1/y;
 
@@ -236,12 +236,21 @@ export function bindNamedParams(
   props: Readonly<Record<string, string>>,
   profileId: string,
 ): { text: string; values: string[]; names: string[] } {
+  const names = requireProperties(sql, props, profileId);
+  const text = rewriteNamedParams(sql, (_name, index) => `$${index + 1}`);
+  return { text, values: names.map((n) => props[n]), names };
+}
+
+/**
+ * The properties the SQL names, after checking the profile has every one of them
+ * (all missing ones reported at once, so an operator fixes a profile in one go).
+ */
+export function requireProperties(sql: string, props: Readonly<Record<string, string>>, profileId: string): string[] {
   const names = namedParams(sql);
   // Own properties only: `:constructor` must not bind Object.prototype.constructor.
   const missing = names.filter((n) => !Object.prototype.hasOwnProperty.call(props, n));
   if (missing.length > 0) throw new MissingPropertyError(missing, profileId);
-  const text = rewriteNamedParams(sql, (_name, index) => `$${index + 1}`);
-  return { text, values: names.map((n) => props[n]), names };
+  return names;
 }
 
 const QUERY_KEYWORDS = new Set(['select', 'with', 'values', 'table']);

@@ -6,8 +6,10 @@
  * Messages name the property, quote the value, state the rule and show a fix.
  */
 import { randomBytes } from 'node:crypto';
-import { MissingPropertyError, ValidationError } from './errors';
-import { namedParams } from './sql-params';
+import { ValidationError } from '../errors';
+import { validatePropertyName } from './ids';
+import { quoteValue } from './quoting';
+import { requireProperties } from './sql-params';
 
 export type Partition = 'aws' | 'aws-us-gov' | 'aws-cn';
 
@@ -45,19 +47,6 @@ export interface RoleArnParts {
   /** IAM path form: '/' or '/a/b/'. */
   path: string;
   roleName: string;
-}
-
-const MAX_QUOTED = 100;
-
-/**
- * Quote a user-supplied value for an error message. JSON escaping keeps control
- * characters and quotes from garbling logs; truncation keeps a pasted policy document
- * from flooding them.
- */
-export function quoteValue(value: string): string {
-  const chars = Array.from(value);
-  if (chars.length <= MAX_QUOTED) return JSON.stringify(value);
-  return `${JSON.stringify(chars.slice(0, MAX_QUOTED).join(''))}… (${chars.length} characters)`;
 }
 
 function fail(label: string, value: string, rule: string): never {
@@ -290,26 +279,6 @@ export function generateExternalId(): string {
   return `ds-${randomBytes(16).toString('hex')}`;
 }
 
-export function validateProfileId(id: string): void {
-  const label = 'profile id';
-  const rule = 'use 1–64 letters, digits, "_", "." or "-", starting with a letter or digit, e.g. acme-corp';
-  if (id === '') throw new ValidationError(`${label} is empty: ${rule}`);
-  if (id.length > 64) fail(label, id, `is ${id.length} characters; ${rule}`);
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) fail(label, id, rule);
-  // The id becomes a folder in S3 keys and part of workflow ids; '..' reads as a parent directory.
-  if (id.includes('..')) fail(label, id, `cannot contain ".."; ${rule}`);
-}
-
-export function validatePropertyName(key: string): void {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(key)) {
-    fail(
-      'property name',
-      key,
-      'use 1–63 letters, digits and "_", not starting with a digit (dataset SQL refers to it as :name), e.g. tenant_id',
-    );
-  }
-}
-
 const REQUIRED_KEYS: readonly DestinationKey[] = ['s3_role_arn', 's3_bucket', 's3_region', 's3_external_id'];
 
 const MISSING_HINT: Record<DestinationKey, string> = {
@@ -402,7 +371,6 @@ export function destinationFromProperties(props: Readonly<Record<string, string>
  */
 export function deliverableDestination(profile: { id: string; properties: Readonly<Record<string, string>> }, datasetSql: string): S3Destination {
   const destination = destinationFromProperties(profile.properties);
-  const missing = namedParams(datasetSql).filter((n) => !Object.prototype.hasOwnProperty.call(profile.properties, n));
-  if (missing.length > 0) throw new MissingPropertyError(missing, profile.id);
+  requireProperties(datasetSql, profile.properties, profile.id);
   return destination;
 }

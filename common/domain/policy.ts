@@ -2,18 +2,18 @@
  * The IAM documents an end user attaches on their side, generated from their
  * destination so that what we tell them to grant is exactly what we use.
  */
-import { ValidationError } from './errors';
+import { ValidationError } from '../errors';
 import {
   PARTITIONS,
   isPartition,
   normalizePrefix,
   parseRoleArn,
-  quoteValue,
   validateBucketName,
   validateExternalId,
   type Partition,
   type S3Destination,
 } from './destination';
+import { quoteValue } from './quoting';
 
 export interface PolicyStatement {
   Sid: string;
