@@ -31,6 +31,7 @@ export const ERROR_REGISTRY = {
   DatasetQueryError: { permanent: true, exitCode: 1, hint: "the dataset's SQL failed on the source database: fix it with `datashare dataset set`" },
   NoSuchBucket: { permanent: true, exitCode: 1, hint: "the bucket does not exist: fix the profile's s3_bucket" },
   SharerCredentialsInvalid: { permanent: true, exitCode: 1, hint: "the worker's own AWS credentials were rejected: fix its environment" },
+  ServiceUnreachable: { permanent: false, exitCode: 1, hint: 'a service datashare needs did not answer: the message names it and the variable that sets it' },
   Cancelled: { permanent: false, exitCode: 1, hint: 'someone cancelled it; `datashare replay` sends it again' },
   InternalError: { permanent: false, exitCode: 1, hint: 'a bug or an inconsistency: the message says which; report it' },
 } as const satisfies Record<string, ErrorSpec>;
