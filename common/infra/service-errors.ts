@@ -20,6 +20,14 @@ interface Endpoint {
 /** The network codes that mean "nothing answered there", as opposed to an answer we did not like. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET']);
 
+const ARTICLE: Record<Service, string> = {
+  'metadata database': 'the metadata database',
+  'source database': 'the source database',
+  Temporal: 'the Temporal server',
+  S3: 'S3',
+  STS: 'STS',
+};
+
 const LOCAL_STACK_FIX = 'for the local stack run: npm run stack:start';
 
 export class ServiceUnreachableError extends DatashareError {
@@ -31,7 +39,7 @@ export class ServiceUnreachableError extends DatashareError {
   ) {
     super(
       'ServiceUnreachable',
-      `cannot reach the ${service} at ${address} (${reason}); it is set by ${variable}: start that service, or point ${variable} at it (${LOCAL_STACK_FIX})`,
+      `cannot reach ${ARTICLE[service]} at ${address} (${reason}); it is set by ${variable}: start that service, or point ${variable} at it (${LOCAL_STACK_FIX})`,
     );
   }
 }
@@ -93,9 +101,9 @@ export function explainUnreachable(e: unknown, config: Config, hint?: Service, e
     const reason = String(n.code);
     const host = typeof n.address === 'string' ? n.address : typeof n.hostname === 'string' ? n.hostname : undefined;
     const port = typeof n.port === 'number' || typeof n.port === 'string' ? String(n.port) : undefined;
-    const found = endpoints.find((x) => port !== undefined && x.address.endsWith(`:${port}`) && (host === undefined || sameHost(x.address, host)));
-    const byHint = endpoints.find((x) => x.service === hint);
-    const ep = found ?? byHint;
+    const matches = endpoints.filter((x) => port !== undefined && x.address.endsWith(`:${port}`) && (host === undefined || sameHost(x.address, host)));
+    // One address may serve several services (a local S3 and STS stand-in): the caller's hint decides.
+    const ep = matches.find((x) => x.service === hint) ?? matches[0] ?? endpoints.find((x) => x.service === hint);
     if (ep) return new ServiceUnreachableError(ep.service, ep.address, ep.variable, reason);
     return undefined;
   }
