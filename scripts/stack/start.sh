@@ -92,13 +92,31 @@ ensure_pg_user() {
   if ! id -u "$PG_OS_USER" >/dev/null 2>&1; then
     useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$PG_OS_USER"
   fi
-  # The postgres user must be able to reach the data dir through every parent dir.
-  as_pg_user test -x "$STACK_DIR" ||
-    die "user $PG_OS_USER cannot reach $STACK_DIR (a parent dir is not world-executable); set DATASHARE_STACK_DIR elsewhere"
+}
+
+# Where Postgres's data dir and socket dir go: $PG_AWAY_DIR if it is there already (this
+# stack's Postgres ran from it and did not stop cleanly), or if $PG_OS_USER cannot reach
+# $STACK_DIR (see lib.sh); else .stack. The data dir moves along if there is one yet.
+pg_place() {
+  pg_locate
+  if [[ "$PG_DATA" == "$PG_HOME_DATA" ]]; then
+    [[ $EUID -eq 0 ]] || return 0
+    as_pg_user test -x "$STACK_DIR" && return 0
+    mkdir -m 700 "$PG_AWAY_DIR"   # fails if anything appeared there meanwhile: never adopt it
+    printf '%s\n' "$STACK_DIR_PHYS" >"$PG_AWAY_MARKER"
+    mkdir -m 700 "$PG_AWAY_DIR/socket"
+    chown "$PG_OS_USER:" "$PG_AWAY_DIR" "$PG_AWAY_DIR/socket"
+    pg_locate
+    log "stack: postgres: user $PG_OS_USER cannot reach $STACK_DIR (a parent dir is not world-executable), so its data dir and socket are in $PG_AWAY_DIR while it runs; stack:stop moves the data back and removes that dir"
+  fi
+  pg_check_one_data_dir
+  # A rename on one filesystem; across two, mv copies, then deletes the source.
+  if [[ -e "$PG_HOME_DATA" ]]; then mv -T "$PG_HOME_DATA" "$PG_DATA"; fi
 }
 
 start_postgres() {
-  local sock_dir="$RUN_DIR/pg" pg_log="$LOG_DIR/postgres.log"
+  local pg_log="$LOG_DIR/postgres.log"
+  pg_locate
   if [[ -n "$PG_PORT" && -f "$PG_DATA/PG_VERSION" ]] && pg_ctl_ status >/dev/null 2>&1 && pg_ready; then
     echo "postgres: already running on 127.0.0.1:$PG_PORT"
     return
@@ -107,10 +125,11 @@ start_postgres() {
   if pg_ctl_ status >/dev/null 2>&1; then
     pg_ctl_ stop -m fast -w >/dev/null 2>&1 || true   # running but unreachable: restart it
   fi
+  pg_place
   ensure_port PG_PORT
-  mkdir -p "$PG_DATA" "$sock_dir"
+  mkdir -p "$PG_DATA" "$PG_SOCKET_DIR"
   touch "$pg_log"
-  if [[ $EUID -eq 0 ]]; then chown "$PG_OS_USER" "$PG_DATA" "$sock_dir" "$pg_log"; fi
+  if [[ $EUID -eq 0 ]]; then chown "$PG_OS_USER" "$PG_DATA" "$PG_SOCKET_DIR"; fi
   chmod 700 "$PG_DATA"
   if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
     # Trust auth, superuser named postgres: this is a throwaway local test database.
@@ -123,7 +142,7 @@ start_postgres() {
   cat >"$PG_DATA/datashare.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
-unix_socket_directories = '$sock_dir'
+unix_socket_directories = '$PG_SOCKET_DIR'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
@@ -131,8 +150,10 @@ max_connections = 200
 shared_buffers = 128MB
 EOF
   if [[ $EUID -eq 0 ]]; then chown "$PG_OS_USER" "$PG_DATA/datashare.conf"; fi
+  # No -l: the server writes to the output pg_ctl passes on, the log file opened here,
+  # so the log stays in $LOG_DIR even where $PG_OS_USER could not open it by name.
   # 9>&-: pg_ctl's postmaster would otherwise inherit (and forever hold) the lock fd.
-  pg_ctl_ start -w -t 60 -l "$pg_log" >/dev/null 9>&- ||
+  pg_ctl_ start -w -t 60 >>"$pg_log" 2>&1 9>&- ||
     { tail -n 20 "$pg_log" >&2; die "postgres failed to start (log: $pg_log)"; }
   wait_until postgres "" "$pg_log" pg_ready
   echo "postgres: started on 127.0.0.1:$PG_PORT"
@@ -240,7 +261,7 @@ env_vars=(
   PG_DATA="$PG_DATA"
   PG_PORT="$PG_PORT"
   PG_PIDFILE="$PG_PIDFILE"
-  PG_SOCKET_DIR="$RUN_DIR/pg"
+  PG_SOCKET_DIR="$PG_SOCKET_DIR"
   PG_OS_USER="$PG_OS_USER"
   STACK_LOG_DIR="$LOG_DIR"
 )
