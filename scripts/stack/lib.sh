@@ -22,6 +22,10 @@ RUN_DIR="$STACK_DIR/run"                # pid files, pg socket, state files
 PG_HOME_DATA="$STACK_DIR/pg"            # the Postgres data dir, whenever Postgres is stopped
 TEMPORAL_DB="$STACK_DIR/temporal.db"
 PORTS_FILE="$STACK_DIR/ports.env"       # ports chosen at first start, reused afterwards
+# One lock for every stack on this machine (other clones, CI), taken by start.sh while it
+# picks ports and starts services on them. /run/lock is emptied at boot.
+PORTS_LOCK_FILE=/run/lock/datashare-stack-ports.lock
+[[ -d /run/lock && -w /run/lock ]] || PORTS_LOCK_FILE=/tmp/datashare-stack-ports.lock
 ENV_FILE="$STACK_DIR/env"
 TEMPORAL_PIDFILE="$RUN_DIR/temporal.pid"
 MOTO_PIDFILE="$RUN_DIR/moto.pid"

@@ -26,6 +26,14 @@ PG_PORT="" TEMPORAL_PORT="" MOTO_PORT=""
 # shellcheck disable=SC1090
 [[ -f "$PORTS_FILE" ]] && source "$PORTS_FILE"
 
+# Another stack on this machine (a second clone, CI) may be starting at the same time,
+# and a port the kernel reports free to both would go to whichever binds it first. So
+# ports are picked and bound under one machine-wide lock: fd 8, held until we exit and
+# closed for every daemon like fd 9 (read-only will do if another user created it).
+{ exec 8>>"$PORTS_LOCK_FILE"; } 2>/dev/null || exec 8<"$PORTS_LOCK_FILE"
+flock -w "${DATASHARE_STACK_LOCK_TIMEOUT:-300}" 8 ||
+  die "another stack's start.sh holds $PORTS_LOCK_FILE for too long (see: fuser -v $PORTS_LOCK_FILE)"
+
 port_free() {  # true if nothing can be listening on 127.0.0.1:$1
   # SO_REUSEADDR as the servers themselves use it: connections of a just-stopped
   # server linger in TIME_WAIT, and they must not push a restart onto another port.
@@ -75,10 +83,10 @@ wait_until() {
 }
 
 # Launch a daemon: own session (so the caller's Ctrl-C or process-group kill does not
-# take it down), no stdin, output to its log, lock fd closed. Records its pid.
+# take it down), no stdin, output to its log, lock fds closed. Records its pid.
 launch() {  # $1 = pid file, $2 = log file, rest = command
   local pidf="$1" logf="$2"; shift 2
-  setsid "$@" </dev/null >>"$logf" 2>&1 9>&- &
+  setsid "$@" </dev/null >>"$logf" 2>&1 8>&- 9>&- &
   echo $! >"$pidf"
 }
 
@@ -152,8 +160,8 @@ EOF
   if [[ $EUID -eq 0 ]]; then chown "$PG_OS_USER" "$PG_DATA/datashare.conf"; fi
   # No -l: the server writes to the output pg_ctl passes on, the log file opened here,
   # so the log stays in $LOG_DIR even where $PG_OS_USER could not open it by name.
-  # 9>&-: pg_ctl's postmaster would otherwise inherit (and forever hold) the lock fd.
-  pg_ctl_ start -w -t 60 >>"$pg_log" 2>&1 9>&- ||
+  # 8>&- 9>&-: pg_ctl's postmaster would otherwise inherit (and forever hold) the locks.
+  pg_ctl_ start -w -t 60 >>"$pg_log" 2>&1 8>&- 9>&- ||
     { tail -n 20 "$pg_log" >&2; die "postgres failed to start (log: $pg_log)"; }
   wait_until postgres "" "$pg_log" pg_ready
   echo "postgres: started on 127.0.0.1:$PG_PORT"
