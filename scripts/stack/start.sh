@@ -22,7 +22,7 @@ PG_BIN="$(find_pg_bin)"
 PY="$VENV_PY"
 
 # ---------------------------------------------------------------- ports ----------
-PG_PORT="" TEMPORAL_PORT="" MOTO_PORT=""
+PG_PORT="" TEMPORAL_PORT="" TEMPORAL_UI_PORT="" MOTO_PORT=""
 # shellcheck disable=SC1090
 [[ -f "$PORTS_FILE" ]] && source "$PORTS_FILE"
 
@@ -51,7 +51,8 @@ pick_port() {  # a free port the kernel hands out, not one already assigned to u
   local p
   while :; do
     p="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-    [[ "$p" != "$PG_PORT" && "$p" != "$TEMPORAL_PORT" && "$p" != "$MOTO_PORT" ]] && { echo "$p"; return; }
+    [[ "$p" != "$PG_PORT" && "$p" != "$TEMPORAL_PORT" && "$p" != "$TEMPORAL_UI_PORT" && "$p" != "$MOTO_PORT" ]] &&
+      { echo "$p"; return; }
   done
 }
 # For a service about to start: keep its stored port if still free, else pick another.
@@ -63,7 +64,8 @@ ensure_port() {  # $1 = variable name
 }
 save_ports() {
   local tmp="$PORTS_FILE.tmp"
-  printf 'PG_PORT=%s\nTEMPORAL_PORT=%s\nMOTO_PORT=%s\n' "$PG_PORT" "$TEMPORAL_PORT" "$MOTO_PORT" >"$tmp"
+  printf 'PG_PORT=%s\nTEMPORAL_PORT=%s\nTEMPORAL_UI_PORT=%s\nMOTO_PORT=%s\n' \
+    "$PG_PORT" "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$MOTO_PORT" >"$tmp"
   if cmp -s "$tmp" "$PORTS_FILE"; then rm -f "$tmp"; else mv "$tmp" "$PORTS_FILE"; fi
 }
 
@@ -180,21 +182,32 @@ temporal_ready() {
     temporal_ operator namespace describe --namespace default >/dev/null
 }
 
+ui_ready() {
+  "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+    "http://127.0.0.1:$TEMPORAL_UI_PORT/"
+}
+
 start_temporal() {
   local logf="$LOG_DIR/temporal.log"
   if [[ -n "$TEMPORAL_PORT" ]] && pid_alive "$TEMPORAL_PIDFILE" && temporal_ready >/dev/null 2>&1; then
     echo "temporal: already running on 127.0.0.1:$TEMPORAL_PORT"
+    # One started by an older start.sh runs --headless and recorded no UI port.
+    [[ -n "$TEMPORAL_UI_PORT" ]] ||
+      log "stack: temporal: this server was started without its web UI; restart it for one: bash scripts/stack/stop.sh temporal && npm run stack:start"
     return
   fi
   stop_pidfile temporal "$TEMPORAL_PIDFILE" >/dev/null   # a hung leftover, if any
   ensure_port TEMPORAL_PORT
-  # --headless: no web UI (saves a port and CPU). HTTP API and metrics ports are
-  # picked at random by the CLI itself. The sqlite file keeps history across restarts.
-  launch "$TEMPORAL_PIDFILE" "$logf" "$TEMPORAL_BIN" server start-dev --headless \
-    --ip 127.0.0.1 --port "$TEMPORAL_PORT" --db-filename "$TEMPORAL_DB" \
+  ensure_port TEMPORAL_UI_PORT
+  # The web UI gets a loopback port of its own (idle, it costs next to nothing). HTTP
+  # API and metrics ports are picked at random by the CLI itself. The sqlite file keeps
+  # history across restarts.
+  launch "$TEMPORAL_PIDFILE" "$logf" "$TEMPORAL_BIN" server start-dev \
+    --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" --db-filename "$TEMPORAL_DB" \
     --log-level error
   wait_until temporal "$TEMPORAL_PIDFILE" "$logf" temporal_ready
-  echo "temporal: started on 127.0.0.1:$TEMPORAL_PORT"
+  wait_until "temporal web UI" "$TEMPORAL_PIDFILE" "$logf" ui_ready
+  echo "temporal: started on 127.0.0.1:$TEMPORAL_PORT, web UI on 127.0.0.1:$TEMPORAL_UI_PORT"
 }
 
 # ----------------------------------------------------------------- moto ---------
@@ -261,6 +274,7 @@ env_vars=(
   DATASHARE_STACK_STOP="$STACK_SCRIPTS_DIR/stop.sh"
   TEMPORAL_CLI="$TEMPORAL_BIN"
   TEMPORAL_PORT="$TEMPORAL_PORT"
+  DATASHARE_TEMPORAL_UI_URL="${TEMPORAL_UI_PORT:+http://127.0.0.1:$TEMPORAL_UI_PORT}"
   TEMPORAL_PIDFILE="$TEMPORAL_PIDFILE"
   TEMPORAL_DB="$TEMPORAL_DB"
   MOTO_PORT="$MOTO_PORT"
@@ -285,4 +299,5 @@ else
   mv "$tmp_env" "$ENV_FILE"
   echo "env:      $ENV_FILE (written)"
 fi
+[[ -z "$TEMPORAL_UI_PORT" ]] || echo "web UI:   http://127.0.0.1:$TEMPORAL_UI_PORT (Temporal)"
 awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "stack:    ready in %.1fs\n", t1 - t0 }'
