@@ -43,6 +43,8 @@ interface Case {
   args: () => string[];
   /** Each must appear in stderr: what is wrong and how to fix it. */
   stderr: string[];
+  /** None may appear in stderr: e.g. the wrong kind of id. */
+  notInStderr?: string[];
 }
 
 const profileSet = (id: string, ...pairs: string[]): string[] => ['profile', 'set', id, ...pairs];
@@ -176,6 +178,13 @@ const cases: Case[] = [
     name: 'a new profile with an uppercase bucket',
     args: () => profileSet(newProfileId, ...VALID_DESTINATION.map((kv) => (kv.startsWith('s3_bucket=') ? 's3_bucket=Some-Bucket' : kv))),
     stderr: ['s3_bucket "Some-Bucket"', 'bucket names are lowercase, e.g. "some-bucket"'],
+  },
+  // ---- datasets: a new dataset must not be created --------------------------------------------
+  {
+    name: 'a dataset id with "/"',
+    args: () => datasetSet('bad/id', '--sql', 'SELECT 1 AS id', '--key', 'id'),
+    stderr: ['dataset id "bad/id"', 'use 1–64 letters, digits, "_", "." or "-"', 'e.g. orders'],
+    notInStderr: ['profile id'],
   },
   // ---- datasets: replacing the valid dataset must not change it -------------------------------
   {
@@ -340,6 +349,7 @@ describe('bad inputs through the CLI: exit 2, a clear message, nothing changed',
     const context = `datashare ${JSON.stringify(args)}\nexit ${r.code} (signal ${r.signal})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
     expect(r.code, context).toBe(2);
     for (const fragment of c.stderr) expect(r.stderr, context).toContain(fragment);
+    for (const fragment of c.notInStderr ?? []) expect(r.stderr, context).not.toContain(fragment);
     // An operator's message, not a crash: one line or two, no stack trace.
     expect(r.stderr, context).not.toMatch(/\n\s+at /);
     expect(r.stdout, context).toBe('');
