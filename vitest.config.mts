@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers. `npm run test:unit` runs only the first; `npm test` runs both, unit first.
+// Two tiers, test/unit and test/integration. `npm run test:unit` runs only the first;
+// `npm test` runs both, unit first.
 export default defineConfig({
   test: {
     projects: [
@@ -30,8 +31,9 @@ export default defineConfig({
         // Postgres and one moto on a 2-core machine, and each file runs its own worker.
         test: {
           name: 'integration',
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/unit/**'],
+          // Chosen by `include` alone: a project's own `exclude` would replace, not extend,
+          // the command line's `--exclude` (vitest 4.1), e.g. `npm test -- --exclude <file>`.
+          include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
