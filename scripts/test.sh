@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `npm test`: installs and starts the real local services (Temporal dev server,
 # PostgreSQL, moto with IAM enforcement), type-checks and lints, builds the CLI,
-# then runs every test file against those services.
+# then runs both vitest projects (vitest.config.mts): `unit` first, which needs no
+# service, then `integration` against those services. Arguments go to vitest, e.g.
+# `--project integration` (that is `npm run test:integration`) or a file name.
 set -euo pipefail
 source "$(dirname "$0")/prepare.sh"
 npm run --silent typecheck

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindNamedParams } from '../../common/domain/sql-params';
 import { uniqueName } from '../../scripts/local/end-user-account';
-import { REPO_ROOT, useTestEnv } from '../../scripts/local/stack-env';
+import { useTestEnv } from '../../scripts/local/stack-env';
+import { runCli, type CliResult } from '../support/cli';
 
 /**
  * Bad input through the real CLI (`bin/datashare …` in a child process):
@@ -14,36 +13,12 @@ import { REPO_ROOT, useTestEnv } from '../../scripts/local/stack-env';
  * Temporal, so no worker is needed.
  */
 
-const BIN = join(REPO_ROOT, 'bin', 'datashare');
+/** Each case is one quick command; one that hangs fails its case rather than the whole file. */
 const CLI_TIMEOUT_MS = 30_000;
-
-interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, {
-      cwd: REPO_ROOT,
-      env: { ...process.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: CLI_TIMEOUT_MS,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 /** Fails with the whole output, so a broken setup step says why. */
 async function runOk(args: readonly string[]): Promise<CliResult> {
-  const r = await runCli(args);
+  const r = await runCli(args, process.env, CLI_TIMEOUT_MS);
   expect(r.code, `datashare ${args.join(' ')}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
   return r;
 }
@@ -68,6 +43,8 @@ interface Case {
   args: () => string[];
   /** Each must appear in stderr: what is wrong and how to fix it. */
   stderr: string[];
+  /** None may appear in stderr: e.g. the wrong kind of id. */
+  notInStderr?: string[];
 }
 
 const profileSet = (id: string, ...pairs: string[]): string[] => ['profile', 'set', id, ...pairs];
@@ -201,6 +178,13 @@ const cases: Case[] = [
     name: 'a new profile with an uppercase bucket',
     args: () => profileSet(newProfileId, ...VALID_DESTINATION.map((kv) => (kv.startsWith('s3_bucket=') ? 's3_bucket=Some-Bucket' : kv))),
     stderr: ['s3_bucket "Some-Bucket"', 'bucket names are lowercase, e.g. "some-bucket"'],
+  },
+  // ---- datasets: a new dataset must not be created --------------------------------------------
+  {
+    name: 'a dataset id with "/"',
+    args: () => datasetSet('bad/id', '--sql', 'SELECT 1 AS id', '--key', 'id'),
+    stderr: ['dataset id "bad/id"', 'use 1–64 letters, digits, "_", "." or "-"', 'e.g. orders'],
+    notInStderr: ['profile id'],
   },
   // ---- datasets: replacing the valid dataset must not change it -------------------------------
   {
@@ -359,12 +343,13 @@ describe('bad inputs through the CLI: exit 2, a clear message, nothing changed',
   it.each(cases)('$name', async (c) => {
     const args = c.args();
     const before = await snapshot();
-    const r = await runCli(args);
+    const r = await runCli(args, process.env, CLI_TIMEOUT_MS);
     const after = await snapshot();
 
     const context = `datashare ${JSON.stringify(args)}\nexit ${r.code} (signal ${r.signal})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
     expect(r.code, context).toBe(2);
     for (const fragment of c.stderr) expect(r.stderr, context).toContain(fragment);
+    for (const fragment of c.notInStderr ?? []) expect(r.stderr, context).not.toContain(fragment);
     // An operator's message, not a crash: one line or two, no stack trace.
     expect(r.stderr, context).not.toMatch(/\n\s+at /);
     expect(r.stdout, context).toBe('');

@@ -6,26 +6,32 @@ export const CLI = join(REPO_ROOT, 'bin', 'datashare');
 
 export interface CliResult {
   code: number | null;
+  /** The signal that ended the process, if one did (then `code` is null). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
 /** Runs the real `datashare` command as a separate process, as an operator would. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000): Promise<CliResult> {
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(CLI, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    // Decoded as a stream, so a character split across two chunks stays one character.
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`datashare ${args.join(' ')} timed out; stderr: ${stderr}`));
     }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('error', (e) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }

@@ -1,3 +1,4 @@
+// Determinism: recorded workflow histories must replay on today's code. `datashare replay` is in redelivery.test.ts.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';

@@ -1,3 +1,4 @@
+// Re-running failed deliveries (`datashare replay`), and incremental datasets. History replay: determinism.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../common/contracts/delivery';
 import { createBucket, createEndUserRole, endUserProfile, getObjectBytes, type EndUserRole, uniqueName } from '../../scripts/local/end-user-account';
