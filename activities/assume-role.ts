@@ -6,7 +6,7 @@ import { destinationFromProperties } from '../common/domain/destination';
 import { recordAssumedRole } from '../common/store/deliveries';
 import { getProfile } from '../common/store/profiles';
 import type { AssumedRole } from '../common/contracts/delivery';
-import { awsMessage, isAssumeRoleDenied, isSharerCredentialError, permanent, toFailure } from './failures';
+import { awsMessage, isAssumeRoleDenied, isSharerCredentialError, permanent, toFailure } from './failures/to-failure';
 
 export interface AssumeRoleInput {
   deliveryId: string;

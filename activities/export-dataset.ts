@@ -4,8 +4,8 @@ import type { Pool } from 'pg';
 import { recordPlan } from '../common/store/deliveries';
 import { clearCheckpoints, loadRange, saveRanges } from '../common/store/export-state';
 import type { Compression, ExportPlan, Format } from '../common/contracts/delivery';
-import { loadDeliveryQuery } from './dataset-query';
-import { asQueryError, beginReadOnly, describeDataset, estimateRows, firstBoundary, sampleRows, splitByKey } from './source-query';
+import { loadDeliveryQuery } from './export/delivery-query';
+import { asQueryError, beginReadOnly, describeDataset, estimateRows, firstBoundary, sampleRows, splitByKey } from './export/source-query';
 
 const gzip = promisify(gzipCb);
 const SAMPLE_ROWS = 2000;

@@ -23,11 +23,11 @@ import {
   type PartRecord,
 } from '../common/store/export-state';
 import { fileExtension, type DeliveredFile, type UploadFileInput } from '../common/contracts/delivery';
-import { loadDeliveryQuery } from './dataset-query';
-import { LineCounter } from './line-counter';
-import { BLOCK_BYTES, PartEncoder, type EncoderPools } from './part-encoder';
-import { s3Failure } from './s3-failure';
-import { asQueryError, beginReadOnly, openCopyStream, type DatasetQuery } from './source-query';
+import { loadDeliveryQuery } from './export/delivery-query';
+import { LineCounter } from './export/line-counter';
+import { BLOCK_BYTES, PartEncoder, type EncoderPools } from './export/part-encoder';
+import { s3Failure } from './upload/s3-failure';
+import { asQueryError, beginReadOnly, openCopyStream, type DatasetQuery } from './export/source-query';
 
 export interface UploadDeps {
   metaPool: Pool;

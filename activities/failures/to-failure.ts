@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { DatashareError, isPermanent, type ErrorType } from '../common/errors';
+import { DatashareError, isPermanent, type ErrorType } from '../../common/errors';
 
 /**
  * Turns any error into something safe to put in Temporal history.

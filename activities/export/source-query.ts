@@ -1,9 +1,9 @@
 import type { PoolClient } from 'pg';
 import { CopyOutBlocks } from './copy-out-blocks';
 import type { BufferPool } from './buffer-pool';
-import { DatashareError, ValidationError } from '../common/errors';
-import { bindNamedParams, rewriteNamedParams, trimStatement } from '../common/domain/sql-params';
-import type { Column, Format } from '../common/contracts/delivery';
+import { DatashareError, ValidationError } from '../../common/errors';
+import { bindNamedParams, rewriteNamedParams, trimStatement } from '../../common/domain/sql-params';
+import type { Column, Format } from '../../common/contracts/delivery';
 
 /**
  * Runs a dataset's SQL against the source database for one profile.

@@ -1,6 +1,6 @@
 import type { ApplicationFailure } from '@temporalio/common';
-import type { DeliveryTarget } from '../common/contracts/delivery';
-import { awsErrorName, awsMessage, isNoSuchBucket, isS3AccessDenied, permanent, toFailure } from './failures';
+import type { DeliveryTarget } from '../../common/contracts/delivery';
+import { awsErrorName, awsMessage, isNoSuchBucket, isS3AccessDenied, permanent, toFailure } from '../failures/to-failure';
 
 /** Explains an S3 refusal in terms of the end user's setup: what was denied where, and what to change. */
 export function s3Failure(e: unknown, target: DeliveryTarget, key: string, operation: string): ApplicationFailure {
