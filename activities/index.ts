@@ -5,7 +5,7 @@ import type { AwsAccess } from '../common/infra/aws';
 import type { DeliveryInput } from '../common/contracts/delivery';
 import { abortOpenUploads } from './abort-open-uploads';
 import { assumeRole, type AssumeRoleInput } from './assume-role';
-import { exportDataset, planRanges, type ExportDatasetInput, type PlanRangesInput } from './plan-export';
+import { planExport, planRanges, type PlanExportInput, type PlanRangesInput } from './plan-export';
 import { toFailure } from './failures/to-failure';
 import { finalizeManifest } from './finalize-manifest';
 import { listProfilesPage } from './list-profiles';
@@ -60,7 +60,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     loadProfile: safe((input: DeliveryInput) => loadProfile(deps.metaPool, input)),
     assumeRole: safe((input: AssumeRoleInput) => assumeRole(deps, input)),
-    exportDataset: safe((input: ExportDatasetInput) => exportDataset(deps, input)),
+    // Registered under its first name, which recorded histories and running workflows call.
+    exportDataset: safe((input: PlanExportInput) => planExport(deps, input)),
     planRanges: safe((input: PlanRangesInput) => planRanges(deps, input)),
     uploadFile: safe(async (input: UploadFileInput) => {
       // Waiting for a slot heartbeats too, so a queued file is not mistaken for a dead one.

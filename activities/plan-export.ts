@@ -10,7 +10,7 @@ import { asQueryError, beginReadOnly, describeDataset, estimateRows, firstBounda
 const gzip = promisify(gzipCb);
 const SAMPLE_ROWS = 2000;
 
-export interface ExportDatasetInput {
+export interface PlanExportInput {
   deliveryId: string;
   profileId: string;
   datasetId: string;
@@ -27,7 +27,7 @@ export interface ExportDatasetInput {
  * the maximum file size (estimated from a sample of rows, compressed as the files
  * will be). The ranges go to our table, not into workflow history.
  */
-export async function exportDataset(deps: { metaPool: Pool; sourcePool: Pool }, input: ExportDatasetInput): Promise<ExportPlan> {
+export async function planExport(deps: { metaPool: Pool; sourcePool: Pool }, input: PlanExportInput): Promise<ExportPlan> {
   const { q, dataset, hint } = await loadDeliveryQuery(deps.metaPool, input);
   const client = await deps.sourcePool.connect();
   try {
@@ -84,7 +84,7 @@ export interface PlanRangesInput {
 }
 
 /**
- * Splits the key order after the first range (planned by exportDataset) into the
+ * Splits the key order after the first range (planned by planExport) into the
  * remaining ranges, while the first file is already exporting.
  */
 export async function planRanges(deps: { metaPool: Pool; sourcePool: Pool }, input: PlanRangesInput): Promise<{ fileCount: number }> {
@@ -129,7 +129,7 @@ async function keptPlan(metaPool: Pool, deliveryId: string): Promise<{ fileCount
 }
 
 /** Rows per file so that a file's stored size stays under the maximum, with a margin for uneven rows. */
-async function rowsPerFileFor(sample: { rows: number; text: string }, input: ExportDatasetInput): Promise<number> {
+async function rowsPerFileFor(sample: { rows: number; text: string }, input: PlanExportInput): Promise<number> {
   if (sample.rows === 0) return 1_000_000;
   const raw = Buffer.from(sample.text, 'utf8');
   const stored = input.compression === 'gzip' ? (await gzip(raw, { level: 1 })).length : raw.length;
