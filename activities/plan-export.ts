@@ -2,7 +2,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { Pool } from 'pg';
 import { recordPlan } from '../common/store/deliveries';
-import { clearCheckpoints, loadRange, saveRanges } from '../common/store/export-state';
+import { keptPlan, loadRange, saveRanges } from '../common/store/export-state';
 import type { Compression, ExportPlan, Format } from '../common/contracts/delivery';
 import { loadDeliveryQuery } from './export/delivery-query';
 import { asQueryError, beginReadOnly, describeDataset, estimateRows, firstBoundary, sampleRows, splitByKey } from './export/source-query';
@@ -106,26 +106,6 @@ export async function planRanges(deps: { metaPool: Pool; sourcePool: Pool }, inp
     await client.query('ROLLBACK').catch(() => undefined);
     client.release();
   }
-}
-
-/**
- * The plan of an earlier attempt, if it still holds: ranges exist and every file
- * recorded complete lies in the delivery's current folder. Otherwise the old
- * files and checkpoints are forgotten (they belong to another prefix).
- */
-async function keptPlan(metaPool: Pool, deliveryId: string): Promise<{ fileCount: number; estimatedRows: number } | undefined> {
-  const { rows } = await metaPool.query<{ ranges: number; folder: string | null; estimated_rows: string | null; stray: number }>(
-    `SELECT CASE WHEN d.file_count IS NULL THEN 0 ELSE (SELECT count(*)::int FROM delivery_ranges r WHERE r.delivery_id = d.id) END AS ranges,
-            d.folder, d.estimated_rows,
-            (SELECT count(*)::int FROM delivery_files f WHERE f.delivery_id = d.id AND left(f.key, length(d.folder)) <> d.folder) AS stray
-     FROM deliveries d WHERE d.id = $1`,
-    [deliveryId],
-  );
-  const r = rows[0];
-  if (r && r.ranges > 0 && r.stray === 0) return { fileCount: r.ranges, estimatedRows: Number(r.estimated_rows ?? 0) };
-  await metaPool.query('DELETE FROM delivery_files WHERE delivery_id = $1', [deliveryId]);
-  await clearCheckpoints(metaPool, deliveryId);
-  return undefined;
 }
 
 /** Rows per file so that a file's stored size stays under the maximum, with a margin for uneven rows. */
