@@ -5,7 +5,9 @@ import { recordPlan } from '../common/store/deliveries';
 import { keptPlan, loadRange, saveRanges } from '../common/store/export-state';
 import type { Compression, ExportPlan, Format } from '../common/contracts/delivery';
 import { loadDeliveryQuery } from './export/delivery-query';
-import { asQueryError, beginReadOnly, describeDataset, estimateRows, firstBoundary, sampleRows, splitByKey } from './export/source-query';
+import { encoderFor } from './export/encoders';
+import { firstBoundary, splitByKey } from './export/key-ranges';
+import { asQueryError, beginReadOnly, describeDataset, estimateRows, sampleRows } from './export/source-query';
 
 const gzip = promisify(gzipCb);
 const SAMPLE_ROWS = 2000;
@@ -42,7 +44,7 @@ export async function planExport(deps: { metaPool: Pool; sourcePool: Pool }, inp
     const kept = await keptPlan(deps.metaPool, input.deliveryId);
     if (kept) return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount: kept.fileCount, totalRows: kept.estimatedRows };
 
-    const sample = await sampleRows(client, q, input.format, SAMPLE_ROWS);
+    const sample = await sampleRows(client, q, encoderFor(input.format).sampleRowSql, SAMPLE_ROWS);
     const rowsPerFile = await rowsPerFileFor(sample, input);
     const oneFile = sample.rows < SAMPLE_ROWS && sample.rows <= rowsPerFile;
     if (input.planRestLater) {

@@ -24,10 +24,10 @@ import {
 } from '../common/store/export-state';
 import { fileExtension, type DeliveredFile, type UploadFileInput } from '../common/contracts/delivery';
 import { loadDeliveryQuery } from './export/delivery-query';
-import { LineCounter } from './export/line-counter';
+import { contentTypeOf, encoderFor } from './export/encoders';
 import { BLOCK_BYTES, PartEncoder, type EncoderPools } from './export/part-encoder';
 import { s3Failure } from './upload/s3-failure';
-import { asQueryError, beginReadOnly, openCopyStream, type DatasetQuery } from './export/source-query';
+import { asQueryError, beginReadOnly, type DatasetQuery } from './export/source-query';
 
 export interface UploadDeps {
   metaPool: Pool;
@@ -41,11 +41,6 @@ export interface UploadDeps {
 }
 
 const HEARTBEAT_EVERY_MS = 5000;
-
-export function contentType(input: Pick<UploadFileInput, 'format' | 'compression'>): string {
-  if (input.compression === 'gzip') return 'application/gzip';
-  return input.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
-}
 
 export function fileKey(input: Pick<UploadFileInput, 'target' | 'fileIndex' | 'format' | 'compression'>): string {
   return `${input.target.folder}part-${String(input.fileIndex).padStart(5, '0')}.${fileExtension(input.format, input.compression)}`;
@@ -124,7 +119,7 @@ async function createUpload(s3: S3Client, input: UploadFileInput, key: string): 
       new CreateMultipartUploadCommand({
         Bucket: input.target.bucket,
         Key: key,
-        ContentType: contentType(input),
+        ContentType: contentTypeOf(input.format, input.compression),
         ...(input.target.acl ? { ACL: input.target.acl } : {}),
       }),
       { abortSignal: Context.current().cancellationSignal },
@@ -173,16 +168,15 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
     const { q } = x;
     await beginReadOnly(client, q.window);
     const encoder = new PartEncoder(input.compression, deps.partBytes, BLOCK_BYTES, 2, deps.pools);
-    const stream = await openCopyStream(client, q, input.format, x.range, input.keyTypes ?? [], encoder.blocks).catch((e: unknown) => {
-      throw asQueryError(e, x.hint);
-    });
+    const source = await encoderFor(input.format)
+      .open(client, { q, range: x.range, keyTypes: input.keyTypes ?? [] }, encoder.blocks)
+      .catch((e: unknown) => {
+        throw asQueryError(e, x.hint);
+      });
     copying = true;
 
-    const counter = new LineCounter(input.format === 'csv');
     const fileHash = createHash('sha256');
-    const header = input.format === 'csv' ? 1 : 0;
-    let lines = 0;
-    let linesAtLastPart = header;
+    let rowsAtLastPart = 0;
     let partNo = 0;
     let bytes = 0;
 
@@ -190,8 +184,8 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
       if (failure) throw failure;
       partNo++;
       const n = partNo;
-      const rows = lines - linesAtLastPart;
-      linesAtLastPart = lines;
+      const rows = source.rowsRead - rowsAtLastPart;
+      rowsAtLastPart = source.rowsRead;
       fileHash.update(body);
       bytes += body.length;
       const sha256 = createHash('sha256').update(body).digest('hex');
@@ -228,16 +222,15 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
       inFlight.add(p);
     };
 
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
       if (signal.aborted) throw new Error('cancelled');
-      lines += counter.count(chunk);
       for (const part of await encoder.push(chunk)) await handlePart(part);
     }
     copying = false;
     // Postgres's own count against the rows we split into parts: a cheap guard
     // against ever completing a file the reader got wrong.
-    if (lines - header !== stream.rowCount) {
-      throw new DatashareError('InternalError', `file ${x.key}: COPY reported ${stream.rowCount} rows but ${lines - header} were read; not completing it`);
+    if (source.rowsRead !== source.rowsSent) {
+      throw new DatashareError('InternalError', `file ${x.key}: COPY reported ${source.rowsSent} rows but ${source.rowsRead} were read; not completing it`);
     }
     const last = await encoder.finish();
     // S3 needs at least one part; an empty export still yields a valid (empty) file.
@@ -262,7 +255,7 @@ async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportCon
       });
     await client.query('COMMIT');
 
-    const file: DeliveredFile = { key: x.key, bytes, rows: Math.max(0, lines - header), sha256: fileHash.digest('hex') };
+    const file: DeliveredFile = { key: x.key, bytes, rows: Math.max(0, source.rowsRead), sha256: fileHash.digest('hex') };
     await recordFile(deps.metaPool, input.deliveryId, input.fileIndex, file);
     await clearCheckpoint(deps.metaPool, input.deliveryId, input.fileIndex);
     return file;
