@@ -20,9 +20,8 @@ import {
  */
 export class UploadCheckpoint {
   private current: FileCheckpoint | undefined;
+  private previousParts: PartRecord[] = [];
   private readonly done = new Map<number, PartRecord>();
-  /** The parts the interrupted attempt had uploaded, which this one must regenerate identically. */
-  earlier: PartRecord[] = [];
 
   constructor(
     private readonly metaPool: Pool,
@@ -47,8 +46,13 @@ export class UploadCheckpoint {
    */
   async begin(key: string, uploadId: string, previous: FileCheckpoint | undefined): Promise<void> {
     this.current = { key, uploadId, parts: previous?.parts ?? [] };
-    this.earlier = previous?.parts ?? [];
+    this.previousParts = previous?.parts ?? [];
     if (!previous) await saveCheckpoint(this.metaPool, this.file.deliveryId, this.file.fileIndex, this.current);
+  }
+
+  /** The parts the interrupted attempt had uploaded, which this one must regenerate identically. */
+  get earlier(): readonly PartRecord[] {
+    return this.previousParts;
   }
 
   /** Heartbeats the checkpoint every `ms` until the returned function is called. */
