@@ -5,7 +5,7 @@ import { destinationFromProperties } from '../common/domain/destination';
 import { clearCheckpoints, openCheckpoints } from '../common/store/export-state';
 import { getDelivery } from '../common/store/deliveries';
 import { getProfile } from '../common/store/profiles';
-import { abortUpload } from './abort-upload';
+import { abortUpload } from './upload/abort-upload';
 
 /**
  * After a cancel: aborts every multipart upload the delivery still has open

@@ -6,7 +6,9 @@ import { destinationFromProperties } from '../common/domain/destination';
 import { recordAssumedRole } from '../common/store/deliveries';
 import { getProfile } from '../common/store/profiles';
 import type { AssumedRole } from '../common/contracts/delivery';
-import { awsMessage, isAssumeRoleDenied, isSharerCredentialError, permanent, toFailure } from './failures';
+import { DatashareError } from '../common/errors';
+import { awsMessage, isAssumeRoleDenied, isSharerCredentialError } from './failures/aws-errors';
+import { toFailure } from './failures/to-failure';
 
 export interface AssumeRoleInput {
   deliveryId: string;
@@ -39,13 +41,13 @@ export async function assumeRole(deps: { metaPool: Pool; aws: AwsAccess }, input
     return assumed;
   } catch (e) {
     if (isSharerCredentialError(e)) {
-      throw permanent(
+      throw new DatashareError(
         'SharerCredentialsInvalid',
         `the worker's own AWS credentials were rejected by STS (${awsMessage(e)}); check AWS_ACCESS_KEY_ID / the worker's IAM identity`,
       );
     }
     if (isAssumeRoleDenied(e)) {
-      throw permanent(
+      throw new DatashareError(
         'AssumeRoleDenied',
         `could not assume ${d.roleArn} for profile "${profile.id}": ${awsMessage(e)}. The role's trust policy must allow ` +
           `this sharer to call sts:AssumeRole with sts:ExternalId equal to the profile's s3_external_id; ` +

@@ -7,8 +7,8 @@ import { completeDelivery, getDelivery } from '../common/store/deliveries';
 import { getDataset } from '../common/store/datasets';
 import { getProfile } from '../common/store/profiles';
 import type { DeliveryResult, FinalizeInput } from '../common/contracts/delivery';
-import { buildManifest } from './manifest';
-import { s3Failure } from './s3-failure';
+import { buildManifest } from './manifest/build-manifest';
+import { s3Failure } from './upload/s3-failure';
 
 /**
  * Writes manifest.json after every file is complete; its presence tells the end

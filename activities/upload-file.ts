@@ -1,33 +1,18 @@
-import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  UploadPartCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/infra/aws';
 import { roleS3 } from '../common/infra/aws';
 import { destinationFromProperties } from '../common/domain/destination';
-import { DatashareError } from '../common/errors';
-import { findFile, recordFile, recordProgress } from '../common/store/deliveries';
-import {
-  asCheckpoint,
-  clearCheckpoint,
-  loadCheckpoint,
-  loadRange,
-  saveCheckpoint,
-  type FileCheckpoint,
-  type PartRecord,
-} from '../common/store/export-state';
+import { findFile } from '../common/store/deliveries';
+import { loadRange } from '../common/store/export-state';
 import { fileExtension, type DeliveredFile, type UploadFileInput } from '../common/contracts/delivery';
-import { loadDeliveryQuery } from './dataset-query';
-import { LineCounter } from './line-counter';
-import { BLOCK_BYTES, PartEncoder, type EncoderPools } from './part-encoder';
-import { s3Failure } from './s3-failure';
-import { asQueryError, beginReadOnly, openCopyStream, type DatasetQuery } from './source-query';
+import { loadDeliveryQuery } from './export/delivery-query';
+import { contentTypeOf, encoderFor } from './export/encoders';
+import { exportRange, type RangeExport } from './export/export-range';
+import type { EncoderPools } from './export/part-encoder';
+import { UploadCheckpoint } from './upload/checkpoints';
+import { MultipartUpload } from './upload/multipart';
+import { PartWindow, SourceChanged } from './upload/part-window';
 
 export interface UploadDeps {
   metaPool: Pool;
@@ -41,11 +26,6 @@ export interface UploadDeps {
 }
 
 const HEARTBEAT_EVERY_MS = 5000;
-
-export function contentType(input: Pick<UploadFileInput, 'format' | 'compression'>): string {
-  if (input.compression === 'gzip') return 'application/gzip';
-  return input.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
-}
 
 export function fileKey(input: Pick<UploadFileInput, 'target' | 'fileIndex' | 'format' | 'compression'>): string {
   return `${input.target.folder}part-${String(input.fileIndex).padStart(5, '0')}.${fileExtension(input.format, input.compression)}`;
@@ -76,25 +56,26 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
   const range = await loadRange(deps.metaPool, input.deliveryId, input.fileIndex);
   const s3 = roleS3(deps.aws, { roleArn: target.roleArn, externalId: destination.externalId, region: target.region }, 'upload', input.deliveryId);
   try {
-    // Our table is written after every part; heartbeats are throttled and may lag it,
-    // so both are read and their parts merged (same upload only).
-    const previous = mergeCheckpoints(
-      asCheckpoint(ctx.info.heartbeatDetails),
-      await loadCheckpoint(deps.metaPool, input.deliveryId, input.fileIndex),
-    );
-    const resumable = previous && previous.key === key ? previous : undefined;
-    const uploadId = resumable?.uploadId ?? (await createUpload(s3, input, key));
-    const checkpoint: FileCheckpoint = { key, uploadId, parts: resumable?.parts ?? [] };
-    // Recorded before any part: a cancel must find every upload it has to abort.
-    if (!resumable) await saveCheckpoint(deps.metaPool, input.deliveryId, input.fileIndex, checkpoint);
+    const checkpoint = new UploadCheckpoint(deps.metaPool, input, ctx);
+    const previous = await checkpoint.previous(key);
+    // Writing is checked before reading: a role that may not write fails before the source is touched.
+    const upload = previous
+      ? MultipartUpload.resume(s3, target, key, previous.uploadId, ctx.cancellationSignal)
+      : await MultipartUpload.create(s3, target, key, contentTypeOf(input.format, input.compression), ctx.cancellationSignal);
+    await checkpoint.begin(key, upload.uploadId, previous);
+    const file: RangeExport = {
+      encoder: encoderFor(input.format),
+      compression: input.compression,
+      q,
+      range,
+      keyTypes: input.keyTypes ?? [],
+      hint,
+      key,
+    };
     try {
-      return await exportInto(deps, input, { s3, key, checkpoint, previous: resumable, range, q, hint });
+      return await sendFile(deps, file, upload, checkpoint);
     } catch (e) {
-      if (e instanceof SourceChanged) {
-        // Start this file over in a fresh upload on the next attempt.
-        await clearCheckpoint(deps.metaPool, input.deliveryId, input.fileIndex);
-        ctx.heartbeat({ restart: true });
-      }
+      if (e instanceof SourceChanged) await checkpoint.restart();
       throw e;
     }
   } finally {
@@ -102,199 +83,24 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
   }
 }
 
-function mergeCheckpoints(a: FileCheckpoint | undefined, b: FileCheckpoint | undefined): FileCheckpoint | undefined {
-  if (!a || !b) return a ?? b;
-  if (a.uploadId !== b.uploadId || a.key !== b.key) return b;
-  const parts = new Map([...a.parts, ...b.parts].map((p) => [p.n, p]));
-  return { ...b, parts: [...parts.values()].sort((x, y) => x.n - y.n) };
-}
-
-/** The parts of an interrupted attempt no longer match the source (rows changed): the file must restart. */
-class SourceChanged extends Error {
-  constructor(part: number) {
-    super(`the source rows of part ${part} changed since the interrupted attempt; restarting this file from its first part`);
-    this.name = 'SourceChanged';
-  }
-}
-
-async function createUpload(s3: S3Client, input: UploadFileInput, key: string): Promise<string> {
-  // Writing is checked before reading: a role that may not write fails before the source is touched.
-  const created = await s3
-    .send(
-      new CreateMultipartUploadCommand({
-        Bucket: input.target.bucket,
-        Key: key,
-        ContentType: contentType(input),
-        ...(input.target.acl ? { ACL: input.target.acl } : {}),
-      }),
-      { abortSignal: Context.current().cancellationSignal },
-    )
-    .catch((e: unknown) => {
-      throw s3Failure(e, input.target, key, 'CreateMultipartUpload');
-    });
-  if (!created.UploadId) throw new Error('S3 returned no UploadId for CreateMultipartUpload');
-  return created.UploadId;
-}
-
-interface ExportContext {
-  s3: S3Client;
-  key: string;
-  checkpoint: FileCheckpoint;
-  previous: FileCheckpoint | undefined;
-  range: { lower: string[] | null; upper: string[] | null };
-  q: DatasetQuery;
-  /** Prefixes the dataset's SQL errors. */
-  hint: string;
-}
-
-async function exportInto(deps: UploadDeps, input: UploadFileInput, x: ExportContext): Promise<DeliveredFile> {
-  const ctx = Context.current();
-  const signal = ctx.cancellationSignal;
-  const { target } = input;
-  const s3 = x.s3;
-  const done = new Map((x.previous?.parts ?? []).map((p) => [p.n, p]));
-  const maxInFlight = deps.partsInFlight ?? 2;
-  const inFlight = new Set<Promise<void>>();
-  const finished = new Map<number, PartRecord>();
-  let failure: Error | undefined;
-  const currentFailure = (): Error | undefined => failure;
-
-  const saveProgress = async (): Promise<void> => {
-    x.checkpoint.parts = [...finished.values()].sort((a, b) => a.n - b.n);
-    ctx.heartbeat(x.checkpoint);
-    await saveCheckpoint(deps.metaPool, input.deliveryId, input.fileIndex, x.checkpoint);
-  };
-  const beat = setInterval(() => ctx.heartbeat(x.checkpoint), HEARTBEAT_EVERY_MS);
-
-  const client = await deps.sourcePool.connect();
-  // A connection left mid-COPY cannot take another query: it is discarded, not reused.
-  let copying = false;
+/** Exports the file's range through a window of parts in flight, then completes the upload. */
+async function sendFile(deps: UploadDeps, file: RangeExport, upload: MultipartUpload, checkpoint: UploadCheckpoint): Promise<DeliveredFile> {
+  const window = new PartWindow(upload, checkpoint, deps.partsInFlight ?? 2);
+  const stopBeating = checkpoint.heartbeatEvery(HEARTBEAT_EVERY_MS);
   try {
-    const { q } = x;
-    await beginReadOnly(client, q.window);
-    const encoder = new PartEncoder(input.compression, deps.partBytes, BLOCK_BYTES, 2, deps.pools);
-    const stream = await openCopyStream(client, q, input.format, x.range, input.keyTypes ?? [], encoder.blocks).catch((e: unknown) => {
-      throw asQueryError(e, x.hint);
-    });
-    copying = true;
-
-    const counter = new LineCounter(input.format === 'csv');
-    const fileHash = createHash('sha256');
-    const header = input.format === 'csv' ? 1 : 0;
-    let lines = 0;
-    let linesAtLastPart = header;
-    let partNo = 0;
-    let bytes = 0;
-
-    const handlePart = async (body: Buffer): Promise<void> => {
-      if (failure) throw failure;
-      partNo++;
-      const n = partNo;
-      const rows = lines - linesAtLastPart;
-      linesAtLastPart = lines;
-      fileHash.update(body);
-      bytes += body.length;
-      const sha256 = createHash('sha256').update(body).digest('hex');
-      const before = done.get(n);
-      if (before) {
-        if (before.sha256 !== sha256 || before.bytes !== body.length) throw new SourceChanged(n);
-        finished.set(n, before);
-        encoder.release(body);
-        return;
-      }
-      while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-      // Re-read: a part that failed while we waited has set it.
-      const failedMeanwhile = currentFailure();
-      if (failedMeanwhile) throw failedMeanwhile;
-      const command = new UploadPartCommand({ Bucket: target.bucket, Key: x.key, UploadId: x.checkpoint.uploadId, PartNumber: n, Body: body });
-      const p = s3
-        .send(withPayloadSha256(command, sha256), { abortSignal: signal })
-        .then(async (res) => {
-          // Count the bytes as sent before checkpointing the part: a crash between the two
-          // then re-sends the part and counts it twice, which is what uploadedBytes means;
-          // the other order would lose a sent part from the count.
-          await recordProgress(deps.metaPool, input.deliveryId, { rowsDelta: rows, bytesDelta: body.length, uploadedBytesDelta: body.length });
-          finished.set(n, { n, etag: res.ETag ?? '', bytes: body.length, rows, sha256 });
-          await saveProgress();
-        })
-        .catch((e: unknown) => {
-          failure ??= s3Failure(e, target, x.key, 'UploadPart');
-        })
-        .finally(() => {
-          inFlight.delete(p);
-          // The SDK is done with the body once send() settles: its buffer serves a later part.
-          encoder.release(body);
-        });
-      inFlight.add(p);
-    };
-
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (signal.aborted) throw new Error('cancelled');
-      lines += counter.count(chunk);
-      for (const part of await encoder.push(chunk)) await handlePart(part);
-    }
-    copying = false;
-    // Postgres's own count against the rows we split into parts: a cheap guard
-    // against ever completing a file the reader got wrong.
-    if (lines - header !== stream.rowCount) {
-      throw new DatashareError('InternalError', `file ${x.key}: COPY reported ${stream.rowCount} rows but ${lines - header} were read; not completing it`);
-    }
-    const last = await encoder.finish();
-    // S3 needs at least one part; an empty export still yields a valid (empty) file.
-    if (last || partNo === 0) await handlePart(last ?? emptyFile(input.compression));
-    await Promise.all(inFlight);
-    if (failure) throw failure;
-
-    const parts = [...finished.values()].sort((a, b) => a.n - b.n);
-    if (parts.length !== partNo) throw new Error(`file ${x.key}: ${partNo} parts cut but ${parts.length} uploaded`);
-    await s3
-      .send(
-        new CompleteMultipartUploadCommand({
-          Bucket: target.bucket,
-          Key: x.key,
-          UploadId: x.checkpoint.uploadId,
-          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })) },
-        }),
-        { abortSignal: signal },
-      )
-      .catch((e: unknown) => {
-        throw s3Failure(e, target, x.key, 'CompleteMultipartUpload');
-      });
-    await client.query('COMMIT');
-
-    const file: DeliveredFile = { key: x.key, bytes, rows: Math.max(0, lines - header), sha256: fileHash.digest('hex') };
-    await recordFile(deps.metaPool, input.deliveryId, input.fileIndex, file);
-    await clearCheckpoint(deps.metaPool, input.deliveryId, input.fileIndex);
-    return file;
+    const exported = await exportRange(deps, file, (part) => window.send(part), Context.current().cancellationSignal);
+    await window.drain();
+    const parts = checkpoint.parts();
+    if (parts.length !== exported.parts) throw new Error(`file ${file.key}: ${exported.parts} parts cut but ${parts.length} uploaded`);
+    await upload.complete(parts);
+    const delivered: DeliveredFile = { key: file.key, bytes: exported.bytes, rows: exported.rows, sha256: exported.sha256 };
+    await checkpoint.finish(delivered);
+    return delivered;
   } catch (e) {
     // Let parts in flight settle so their checkpoints are saved before the retry.
-    await Promise.allSettled(inFlight);
-    if (!copying) await client.query('ROLLBACK').catch(() => undefined);
+    await window.settle();
     throw e;
   } finally {
-    clearInterval(beat);
-    client.release(copying);
+    stopBeating();
   }
-}
-
-/**
- * Gives SigV4 the part's SHA-256, which we compute anyway for the checkpoint: the
- * signer otherwise hashes every part once more on the event loop (a third pass
- * over the data). S3 checks the body against it, so it also guards the transfer.
- */
-export function withPayloadSha256(command: UploadPartCommand, sha256Hex: string): UploadPartCommand {
-  command.middlewareStack.add(
-    (next) => (args) => {
-      const request = args.request as { headers?: Record<string, string> };
-      if (request.headers) request.headers['x-amz-content-sha256'] = sha256Hex;
-      return next(args);
-    },
-    { step: 'build', name: 'datasharePayloadSha256' },
-  );
-  return command;
-}
-
-function emptyFile(compression: UploadFileInput['compression']): Buffer {
-  if (compression === 'none') return Buffer.alloc(0);
-  return gzipSync(Buffer.alloc(0), { level: 1 });
 }

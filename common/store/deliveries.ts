@@ -158,6 +158,18 @@ export async function getDelivery(db: Queryable, id: string): Promise<DeliveryVi
   return d;
 }
 
+/** Id, status, format and compression of those of `ids` that exist (a scheduled run's earlier attempt wrote them). */
+export async function deliveryStatuses(
+  db: Queryable,
+  ids: string[],
+): Promise<{ id: string; status: DeliveryStatus; format: Format; compression: Compression }[]> {
+  const { rows } = await db.query<{ id: string; status: DeliveryStatus; format: Format; compression: Compression }>(
+    'SELECT id, status, format, compression FROM deliveries WHERE id = ANY($1)',
+    [ids],
+  );
+  return rows;
+}
+
 export interface DeliveryFilter {
   status?: DeliveryStatus;
   profileId?: string;

@@ -54,6 +54,26 @@ export async function loadRange(db: Queryable, deliveryId: string, index: number
   return { lower: rows.find((r) => r.range_index === index - 1)?.upper_key ?? null, upper: own.upper_key };
 }
 
+/**
+ * The plan of an earlier attempt, if it still holds: ranges exist and every file
+ * recorded complete lies in the delivery's current folder. Otherwise the old
+ * files and checkpoints are forgotten (they belong to another prefix).
+ */
+export async function keptPlan(db: Queryable, deliveryId: string): Promise<{ fileCount: number; estimatedRows: number } | undefined> {
+  const { rows } = await db.query<{ ranges: number; folder: string | null; estimated_rows: string | null; stray: number }>(
+    `SELECT CASE WHEN d.file_count IS NULL THEN 0 ELSE (SELECT count(*)::int FROM delivery_ranges r WHERE r.delivery_id = d.id) END AS ranges,
+            d.folder, d.estimated_rows,
+            (SELECT count(*)::int FROM delivery_files f WHERE f.delivery_id = d.id AND left(f.key, length(d.folder)) <> d.folder) AS stray
+     FROM deliveries d WHERE d.id = $1`,
+    [deliveryId],
+  );
+  const r = rows[0];
+  if (r && r.ranges > 0 && r.stray === 0) return { fileCount: r.ranges, estimatedRows: Number(r.estimated_rows ?? 0) };
+  await db.query('DELETE FROM delivery_files WHERE delivery_id = $1', [deliveryId]);
+  await clearCheckpoints(db, deliveryId);
+  return undefined;
+}
+
 export async function saveCheckpoint(db: Queryable, deliveryId: string, fileIndex: number, c: FileCheckpoint): Promise<void> {
   await db.query(
     `INSERT INTO delivery_checkpoints (delivery_id, file_index, key, upload_id, parts) VALUES ($1, $2, $3, $4, $5)

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BufferPool } from '../../activities/buffer-pool';
-import { CopyOutBlocks } from '../../activities/copy-out-blocks';
+import { BufferPool } from '../../activities/export/buffer-pool';
+import { CopyOutBlocks } from '../../activities/export/copy-out-blocks';
 import { createPool } from '../../common/infra/pool';
 import { testEnv } from '../../scripts/local/stack-env';
 import { copyCsv, createAwkwardTable } from '../support/fixtures';

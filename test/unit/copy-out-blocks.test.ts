@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { Connection } from 'pg';
 import { describe, expect, it } from 'vitest';
-import { BufferPool } from '../../activities/buffer-pool';
-import { CopyOutBlocks } from '../../activities/copy-out-blocks';
+import { BufferPool } from '../../activities/export/buffer-pool';
+import { CopyOutBlocks } from '../../activities/export/copy-out-blocks';
 
 /** One protocol message: type byte, int32 length (itself included), payload. */
 function message(type: string, payload: Buffer | string = Buffer.alloc(0)): Buffer {

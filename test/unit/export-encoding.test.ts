@@ -1,9 +1,9 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { LineCounter } from '../../activities/line-counter';
-import { BufferPool } from '../../activities/buffer-pool';
-import { PartEncoder } from '../../activities/part-encoder';
-import { buildManifest } from '../../activities/manifest';
+import { LineCounter } from '../../activities/export/line-counter';
+import { BufferPool } from '../../activities/export/buffer-pool';
+import { PartEncoder } from '../../activities/export/part-encoder';
+import { buildManifest } from '../../activities/manifest/build-manifest';
 
 describe('LineCounter', () => {
   it('counts CSV rows, ignoring newlines inside quoted fields, across chunk boundaries', () => {

@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { withPayloadSha256 } from '../../activities/upload-file';
+import { withPayloadSha256 } from '../../activities/upload/payload-sha256';
 
 describe('withPayloadSha256', () => {
   it('sends the SHA-256 we computed as the signed payload hash, with the body it belongs to', async () => {

@@ -1,4 +1,4 @@
-import type { Column, Compression, DeliveredFile, FinalizeInput, Format } from '../common/contracts/delivery';
+import type { Column, Compression, DeliveredFile, FinalizeInput, Format } from '../../common/contracts/delivery';
 
 export interface Manifest {
   deliveryId: string;

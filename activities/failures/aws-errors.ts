@@ -1,28 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { DatashareError, isPermanent, type ErrorType } from '../common/errors';
-
-/**
- * Turns any error into something safe to put in Temporal history.
- *
- * AWS SDK errors carry the raw HTTP response; only a name and a message, which
- * never contain credentials, may leave the activity. Permanent errors become
- * non-retryable failures so a delivery that cannot succeed fails in seconds.
- */
-
-/** A non-retryable failure: a registry type, or the name of an AWS error no retry can fix. */
-export function permanent(type: ErrorType | (string & {}), message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
-}
-
-export function toFailure(e: unknown): ApplicationFailure {
-  if (e instanceof ApplicationFailure) return e;
-  if (e instanceof DatashareError) {
-    return ApplicationFailure.create({ type: e.type, message: e.message, nonRetryable: isPermanent(e.type) });
-  }
-  const name = e instanceof Error ? e.name : 'Error';
-  const message = e instanceof Error ? e.message : String(e);
-  return ApplicationFailure.create({ type: name, message: `${name}: ${message}`, nonRetryable: false });
-}
+/** What an AWS SDK error says about itself, read without touching its raw HTTP response (which must not reach history). */
 
 export function awsErrorName(e: unknown): string | undefined {
   if (typeof e === 'object' && e !== null) {

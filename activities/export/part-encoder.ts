@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import type { Compression } from '../common/contracts/delivery';
+import type { Compression } from '../../common/contracts/delivery';
 import { BufferPool } from './buffer-pool';
 
 const gzip = promisify(gzipCb);

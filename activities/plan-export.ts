@@ -2,15 +2,17 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { Pool } from 'pg';
 import { recordPlan } from '../common/store/deliveries';
-import { clearCheckpoints, loadRange, saveRanges } from '../common/store/export-state';
+import { keptPlan, loadRange, saveRanges } from '../common/store/export-state';
 import type { Compression, ExportPlan, Format } from '../common/contracts/delivery';
-import { loadDeliveryQuery } from './dataset-query';
-import { asQueryError, beginReadOnly, describeDataset, estimateRows, firstBoundary, sampleRows, splitByKey } from './source-query';
+import { loadDeliveryQuery } from './export/delivery-query';
+import { encoderFor } from './export/encoders';
+import { firstBoundary, splitByKey } from './export/key-ranges';
+import { asQueryError, beginReadOnly, describeDataset, estimateRows, sampleRows } from './export/source-query';
 
 const gzip = promisify(gzipCb);
 const SAMPLE_ROWS = 2000;
 
-export interface ExportDatasetInput {
+export interface PlanExportInput {
   deliveryId: string;
   profileId: string;
   datasetId: string;
@@ -27,7 +29,7 @@ export interface ExportDatasetInput {
  * the maximum file size (estimated from a sample of rows, compressed as the files
  * will be). The ranges go to our table, not into workflow history.
  */
-export async function exportDataset(deps: { metaPool: Pool; sourcePool: Pool }, input: ExportDatasetInput): Promise<ExportPlan> {
+export async function planExport(deps: { metaPool: Pool; sourcePool: Pool }, input: PlanExportInput): Promise<ExportPlan> {
   const { q, dataset, hint } = await loadDeliveryQuery(deps.metaPool, input);
   const client = await deps.sourcePool.connect();
   try {
@@ -42,7 +44,7 @@ export async function exportDataset(deps: { metaPool: Pool; sourcePool: Pool }, 
     const kept = await keptPlan(deps.metaPool, input.deliveryId);
     if (kept) return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount: kept.fileCount, totalRows: kept.estimatedRows };
 
-    const sample = await sampleRows(client, q, input.format, SAMPLE_ROWS);
+    const sample = await sampleRows(client, q, encoderFor(input.format).sampleRowSql, SAMPLE_ROWS);
     const rowsPerFile = await rowsPerFileFor(sample, input);
     const oneFile = sample.rows < SAMPLE_ROWS && sample.rows <= rowsPerFile;
     if (input.planRestLater) {
@@ -84,7 +86,7 @@ export interface PlanRangesInput {
 }
 
 /**
- * Splits the key order after the first range (planned by exportDataset) into the
+ * Splits the key order after the first range (planned by planExport) into the
  * remaining ranges, while the first file is already exporting.
  */
 export async function planRanges(deps: { metaPool: Pool; sourcePool: Pool }, input: PlanRangesInput): Promise<{ fileCount: number }> {
@@ -108,28 +110,8 @@ export async function planRanges(deps: { metaPool: Pool; sourcePool: Pool }, inp
   }
 }
 
-/**
- * The plan of an earlier attempt, if it still holds: ranges exist and every file
- * recorded complete lies in the delivery's current folder. Otherwise the old
- * files and checkpoints are forgotten (they belong to another prefix).
- */
-async function keptPlan(metaPool: Pool, deliveryId: string): Promise<{ fileCount: number; estimatedRows: number } | undefined> {
-  const { rows } = await metaPool.query<{ ranges: number; folder: string | null; estimated_rows: string | null; stray: number }>(
-    `SELECT CASE WHEN d.file_count IS NULL THEN 0 ELSE (SELECT count(*)::int FROM delivery_ranges r WHERE r.delivery_id = d.id) END AS ranges,
-            d.folder, d.estimated_rows,
-            (SELECT count(*)::int FROM delivery_files f WHERE f.delivery_id = d.id AND left(f.key, length(d.folder)) <> d.folder) AS stray
-     FROM deliveries d WHERE d.id = $1`,
-    [deliveryId],
-  );
-  const r = rows[0];
-  if (r && r.ranges > 0 && r.stray === 0) return { fileCount: r.ranges, estimatedRows: Number(r.estimated_rows ?? 0) };
-  await metaPool.query('DELETE FROM delivery_files WHERE delivery_id = $1', [deliveryId]);
-  await clearCheckpoints(metaPool, deliveryId);
-  return undefined;
-}
-
 /** Rows per file so that a file's stored size stays under the maximum, with a margin for uneven rows. */
-async function rowsPerFileFor(sample: { rows: number; text: string }, input: ExportDatasetInput): Promise<number> {
+async function rowsPerFileFor(sample: { rows: number; text: string }, input: PlanExportInput): Promise<number> {
   if (sample.rows === 0) return 1_000_000;
   const raw = Buffer.from(sample.text, 'utf8');
   const stored = input.compression === 'gzip' ? (await gzip(raw, { level: 1 })).length : raw.length;

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
-import { getDataset, type DatasetRow } from '../common/store/datasets';
-import { deliveryWindow } from '../common/store/deliveries';
-import { getProfile, type ProfileRow } from '../common/store/profiles';
+import { getDataset, type DatasetRow } from '../../common/store/datasets';
+import { deliveryWindow } from '../../common/store/deliveries';
+import { getProfile, type ProfileRow } from '../../common/store/profiles';
 import type { DatasetQuery } from './source-query';
 
 /** The query one delivery runs: the dataset's SQL for this profile, within the delivery's window if incremental. */

@@ -1,7 +1,7 @@
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Pool } from 'pg';
-import { recordUnaborted } from '../common/store/deliveries';
-import { awsErrorName } from './failures';
+import { recordUnaborted } from '../../common/store/deliveries';
+import { awsErrorName } from '../failures/aws-errors';
 
 /**
  * Best effort: the end user's role may lack s3:AbortMultipartUpload (the seed

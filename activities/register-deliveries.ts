@@ -3,7 +3,7 @@ import { COMPRESSIONS, FORMATS, workflowIdFor, type Compression, type Format } f
 import { scheduledDeliveryId } from '../common/contracts/schedule-ids';
 import type { RegisterDeliveriesInput, RegisteredDelivery } from '../common/contracts/schedules';
 import { getDataset } from '../common/store/datasets';
-import { findDelivery, insertDelivery } from '../common/store/deliveries';
+import { deliveryStatuses, findDelivery, insertDelivery } from '../common/store/deliveries';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -27,11 +27,7 @@ export async function registerDeliveries(metaPool: Pool, input: RegisterDeliveri
   if (Number.isNaN(scheduledAt.getTime())) throw new Error(`scheduledAt "${input.scheduledAt}" is not a time`);
 
   const ids = input.profileIds.map((profileId) => ({ profileId, deliveryId: scheduledDeliveryId(input.scheduleId, profileId, scheduledAt) }));
-  const { rows } = await metaPool.query<{ id: string; status: string; format: Format; compression: Compression }>(
-    'SELECT id, status, format, compression FROM deliveries WHERE id = ANY($1)',
-    [ids.map((d) => d.deliveryId)],
-  );
-  const existing = new Map(rows.map((r) => [r.id, r]));
+  const existing = new Map((await deliveryStatuses(metaPool, ids.map((d) => d.deliveryId))).map((r) => [r.id, r]));
 
   const out: RegisteredDelivery[] = [];
   for (const { profileId, deliveryId } of ids) {

@@ -1,0 +1,15 @@
+import type { Compression, Format } from '../../common/contracts/delivery';
+import { CSV, JSONL } from './copy-text-encoder';
+import type { FormatEncoder } from './format-encoder';
+
+/** Every output format's encoder: a format added to FORMATS does not compile until it has one (see format-encoder.ts). */
+const ENCODERS: Record<Format, FormatEncoder> = { csv: CSV, jsonl: JSONL };
+
+export function encoderFor(format: Format): FormatEncoder {
+  return ENCODERS[format];
+}
+
+/** The Content-Type of a delivered file: gzip whatever it holds, else the format's own. */
+export function contentTypeOf(format: Format, compression: Compression): string {
+  return compression === 'gzip' ? 'application/gzip' : encoderFor(format).contentType;
+}

@@ -1,0 +1,77 @@
+import { gzipSync } from 'node:zlib';
+import type { Pool } from 'pg';
+import { DatashareError } from '../../common/errors';
+import type { Compression } from '../../common/contracts/delivery';
+import { FileTally, type CutPart } from './file-tally';
+import type { FormatEncoder, RangeSource } from './format-encoder';
+import { BLOCK_BYTES, PartEncoder, type EncoderPools } from './part-encoder';
+import { asQueryError, beginReadOnly } from './source-query';
+
+export interface ExportDeps {
+  sourcePool: Pool;
+  /** The worker's export buffers, shared by its files (see encoderPools). */
+  pools: EncoderPools;
+  /** Target size of one part, after compression. */
+  partBytes: number;
+}
+
+export interface RangeExport extends RangeSource {
+  encoder: FormatEncoder;
+  compression: Compression;
+  /** Prefixes the dataset's SQL errors. */
+  hint: string;
+  /** Names the file in errors. */
+  key: string;
+}
+
+/**
+ * Exports one key range as the parts of one file, handing each part to `send` as
+ * it is cut: the format's bytes, in a read-only snapshot of the source, cut into
+ * parts by the part encoder. `send` may wait (the upload window is full) or
+ * throw (an upload failed), which stops the export. Returns the file's totals
+ * once the last part has been handed over.
+ */
+export async function exportRange(
+  deps: ExportDeps,
+  x: RangeExport,
+  send: (part: CutPart) => Promise<void>,
+  signal: AbortSignal,
+): Promise<{ parts: number; bytes: number; rows: number; sha256: string }> {
+  const client = await deps.sourcePool.connect();
+  // A connection left mid-COPY cannot take another query: it is discarded, not reused.
+  let copying = false;
+  try {
+    await beginReadOnly(client, x.q.window);
+    const parts = new PartEncoder(x.compression, deps.partBytes, BLOCK_BYTES, 2, deps.pools);
+    const source = await x.encoder.open(client, x, parts.blocks).catch((e: unknown) => {
+      throw asQueryError(e, x.hint);
+    });
+    copying = true;
+    const tally = new FileTally((body) => parts.release(body));
+    for await (const block of source) {
+      if (signal.aborted) throw new Error('cancelled');
+      for (const part of await parts.push(block)) await send(tally.next(part, source.rowsRead));
+    }
+    copying = false;
+    // The source's own count against the rows we split into parts: a cheap guard
+    // against ever completing a file the reader got wrong.
+    if (source.rowsRead !== source.rowsSent) {
+      throw new DatashareError('InternalError', `file ${x.key}: COPY reported ${source.rowsSent} rows but ${source.rowsRead} were read; not completing it`);
+    }
+    const last = await parts.finish();
+    // S3 needs at least one part; an empty export still yields a valid (empty) file.
+    if (last || tally.parts === 0) await send(tally.next(last ?? emptyFile(x.compression), source.rowsRead));
+    await client.query('COMMIT');
+    return { parts: tally.parts, ...tally.total(source.rowsRead) };
+  } catch (e) {
+    if (!copying) await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release(copying);
+  }
+}
+
+function emptyFile(compression: Compression): Buffer {
+  if (compression === 'none') return Buffer.alloc(0);
+  return gzipSync(Buffer.alloc(0), { level: 1 });
+}

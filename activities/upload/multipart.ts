@@ -1,0 +1,68 @@
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { DeliveryTarget } from '../../common/contracts/delivery';
+import type { PartRecord } from '../../common/store/export-state';
+import { withPayloadSha256 } from './payload-sha256';
+import { s3Failure } from './s3-failure';
+
+/**
+ * One file's multipart upload. Create, UploadPart and Complete all need only
+ * s3:PutObject; nothing is ever read back from S3 (ListParts would need more),
+ * so the parts uploaded so far are known from our checkpoints alone.
+ */
+export class MultipartUpload {
+  private constructor(
+    private readonly s3: S3Client,
+    private readonly target: DeliveryTarget,
+    readonly key: string,
+    readonly uploadId: string,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /** Continues an upload an earlier attempt created. */
+  static resume(s3: S3Client, target: DeliveryTarget, key: string, uploadId: string, signal: AbortSignal): MultipartUpload {
+    return new MultipartUpload(s3, target, key, uploadId, signal);
+  }
+
+  static async create(s3: S3Client, target: DeliveryTarget, key: string, contentType: string, signal: AbortSignal): Promise<MultipartUpload> {
+    const created = await s3
+      .send(
+        new CreateMultipartUploadCommand({
+          Bucket: target.bucket,
+          Key: key,
+          ContentType: contentType,
+          ...(target.acl ? { ACL: target.acl } : {}),
+        }),
+        { abortSignal: signal },
+      )
+      .catch((e: unknown) => {
+        throw s3Failure(e, target, key, 'CreateMultipartUpload');
+      });
+    if (!created.UploadId) throw new Error('S3 returned no UploadId for CreateMultipartUpload');
+    return new MultipartUpload(s3, target, key, created.UploadId, signal);
+  }
+
+  /** Sends one part, signed with the SHA-256 the checkpoint records; returns its ETag. */
+  async uploadPart(n: number, body: Buffer, sha256: string): Promise<string> {
+    const command = new UploadPartCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: this.uploadId, PartNumber: n, Body: body });
+    const res = await this.s3.send(withPayloadSha256(command, sha256), { abortSignal: this.signal }).catch((e: unknown) => {
+      throw s3Failure(e, this.target, this.key, 'UploadPart');
+    });
+    return res.ETag ?? '';
+  }
+
+  async complete(parts: PartRecord[]): Promise<void> {
+    await this.s3
+      .send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.target.bucket,
+          Key: this.key,
+          UploadId: this.uploadId,
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })) },
+        }),
+        { abortSignal: this.signal },
+      )
+      .catch((e: unknown) => {
+        throw s3Failure(e, this.target, this.key, 'CompleteMultipartUpload');
+      });
+  }
+}
