@@ -357,8 +357,7 @@ export class Datashare {
     // new run may only start once it has.
     await this.waitForRunToClose(view.workflowId);
     if (!(await deliveries.restartDelivery(this.metaPool, id))) throw new ConflictError(`delivery ${id} changed state meanwhile; look again with: datashare delivery ${id}`);
-    const { rows } = await this.metaPool.query<{ max_file_bytes: string | null }>('SELECT max_file_bytes FROM deliveries WHERE id = $1', [id]);
-    const maxFileBytes = rows[0]?.max_file_bytes ? Number(rows[0].max_file_bytes) : undefined;
+    const maxFileBytes = await deliveries.plannedMaxFileBytes(this.metaPool, id);
     const input: DeliveryInput = {
       deliveryId: id,
       profileId: view.profileId,

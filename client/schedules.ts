@@ -14,8 +14,9 @@ import { deliveryStamp, nominalTimeFromWorkflowId, profileScheduleId, scheduledD
 import type { FanOutInput, ScheduledDeliveryInput, ScheduleTarget } from '../common/contracts/schedules';
 import * as datasets from '../common/store/datasets';
 import { countMatchingProfiles } from '../common/store/profile-filter';
+import { deliveriesWithIdPrefix } from '../common/store/round-deliveries';
 import * as profiles from '../common/store/profiles';
-import { COMPRESSIONS, FORMATS, type Compression, type DeliveryStatus, type Format } from '../common/contracts/delivery';
+import { COMPRESSIONS, FORMATS, type Compression, type Format } from '../common/contracts/delivery';
 import { fanOutDeliveryWorkflow, scheduledDeliveryWorkflow } from '../workflows';
 import { DEFAULT_MAX_PARALLEL, DEFAULT_PAGE_SIZE } from '../workflows/fan-out';
 import type { Datashare } from './datashare';
@@ -320,24 +321,18 @@ export class Schedules {
   /** The deliveries one run made: same dataset, id stamped with the run's time and hashed with this schedule. */
   async roundDeliveries(scheduleId: string, memo: ScheduleMemo, scheduledAt: Date): Promise<RoundDeliveries> {
     const stamp = `${deliveryStamp(scheduledAt)}-`;
-    const { rows } = await this.ds.metaPool.query<{
-      id: string;
-      profile_id: string;
-      status: DeliveryStatus;
-      error_type: string | null;
-      error_message: string | null;
-    }>(
-      `SELECT id, profile_id, status, error_type, error_message FROM deliveries
-       WHERE dataset_id = $1 AND left(id, $3) = $2 ${memo.target.kind === 'profile' ? 'AND profile_id = $4' : ''} ORDER BY profile_id`,
-      [memo.datasetId, stamp, stamp.length, ...(memo.target.kind === 'profile' ? [memo.target.profileId] : [])],
-    );
+    const rows = await deliveriesWithIdPrefix(this.ds.metaPool, {
+      datasetId: memo.datasetId,
+      idPrefix: stamp,
+      ...(memo.target.kind === 'profile' ? { profileId: memo.target.profileId } : {}),
+    });
     const out: RoundDeliveries = { total: 0, running: 0, completed: 0, failed: 0, cancelled: 0, deliveryIds: [], failures: [] };
     for (const r of rows) {
-      if (r.id.slice(stamp.length) !== scheduledDeliverySuffix(scheduleId, r.profile_id)) continue;
+      if (r.id.slice(stamp.length) !== scheduledDeliverySuffix(scheduleId, r.profileId)) continue;
       out.total++;
       out[r.status]++;
       out.deliveryIds.push(r.id);
-      if (r.error_type) out.failures.push({ deliveryId: r.id, profileId: r.profile_id, error: { type: r.error_type, message: r.error_message ?? '' } });
+      if (r.errorType) out.failures.push({ deliveryId: r.id, profileId: r.profileId, error: { type: r.errorType, message: r.errorMessage ?? '' } });
     }
     return out;
   }

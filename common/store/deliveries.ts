@@ -227,6 +227,12 @@ export async function recordPlan(db: Queryable, id: string, p: { fileCount: numb
   );
 }
 
+/** The file size the delivery was planned with, so a replay cuts its files the same way; undefined before it was planned. */
+export async function plannedMaxFileBytes(db: Queryable, id: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ max_file_bytes: string | null }>('SELECT max_file_bytes FROM deliveries WHERE id = $1', [id]);
+  return rows[0]?.max_file_bytes ? Number(rows[0].max_file_bytes) : undefined;
+}
+
 /** A multipart upload that could not be aborted, kept so ops (or the end user's lifecycle rule) can clean up. */
 export async function recordUnaborted(db: Queryable, id: string, u: { key: string; uploadId: string; reason: string }): Promise<void> {
   await db.query(`UPDATE deliveries SET unaborted_uploads = unaborted_uploads || $2::jsonb, updated_at = now() WHERE id = $1`, [
