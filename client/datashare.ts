@@ -15,7 +15,8 @@ import {
 import { validateDatasetId, validateProfileId, validatePropertyName } from '../common/domain/ids';
 import { ConflictError, DatashareError, ValidationError } from '../common/errors';
 import { buildPolicies, sharerRootArn, type EndUserPolicies } from '../common/domain/policy';
-import { assertSingleSelect, bindNamedParams, namedParams, trimStatement } from '../common/domain/sql-params';
+import { assertSingleSelect, trimStatement } from '../common/domain/sql-params';
+import { outputColumnType, prepareWithKeyColumns, QueryRefused } from '../common/source/describe-query';
 import * as datasets from '../common/store/datasets';
 import * as deliveries from '../common/store/deliveries';
 import { migrate, type AppliedMigration } from '../common/store/migrate';
@@ -60,6 +61,8 @@ export interface ShareOptions {
 }
 
 const MAX_PROPERTY_VALUE = 4096;
+/** The types an incremental column may have, as format_type names them. */
+const TIME_TYPES = new Set(['date', 'timestamp without time zone', 'timestamp with time zone']);
 
 /**
  * The datashare library: what the CLI calls, and what a backend would import.
@@ -201,51 +204,25 @@ export class Datashare {
 
   /** The incremental column must be an output column of a timestamp or date type: windows are times. */
   private async checkIncrementalColumn(sql: string, column: string): Promise<void> {
-    const names = namedParams(sql);
-    // NULL is a valid value of every type, so the query can be described without a profile.
-    const bound = bindNamedParams(sql, Object.fromEntries(names.map((n) => [n, ''])), '(check)');
-    const client = await this.sourcePool.connect();
+    let type: string;
     try {
-      await client.query('BEGIN READ ONLY');
-      const res = await client.query({
-        text: `SELECT datashare_src."${column.replace(/"/g, '""')}" FROM (\n${bound.text}\n) AS datashare_src LIMIT 0`,
-        values: names.map(() => null),
-      });
-      const TIME_TYPES = new Set([1082, 1114, 1184]); // date, timestamp, timestamptz
-      if (!TIME_TYPES.has(res.fields[0]?.dataTypeID ?? 0)) {
-        throw new ValidationError(`--incremental column "${column}" must be a timestamp, timestamptz or date column of the query`);
-      }
+      type = await outputColumnType(this.sourcePool, sql, column);
     } catch (e) {
-      if (e instanceof ValidationError) throw e;
-      throw new ValidationError(`--incremental: ${e instanceof Error ? e.message : String(e)}; name one of the query's output columns`);
-    } finally {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
+      if (e instanceof QueryRefused) throw new ValidationError(`--incremental: ${e.message}; name one of the query's output columns`);
+      throw e;
+    }
+    if (!TIME_TYPES.has(type)) {
+      throw new ValidationError(`--incremental column "${column}" must be a timestamp, timestamptz or date column of the query`);
     }
   }
 
   private async checkDatasetSql(sql: string, keyColumns: string[]): Promise<void> {
-    // Placeholders only: no profile is involved yet, and PREPARE infers types without values.
-    const placeholders = Object.fromEntries(namedParams(sql).map((n) => [n, '']));
-    const bound = bindNamedParams(sql, placeholders, '(check)');
-    // Qualified: a bare "datashare_src" would name the whole row of the alias and pass.
-    const keys = keyColumns.map((k) => `datashare_src."${k.replace(/"/g, '""')}"`).join(', ');
-    const client = await this.sourcePool.connect();
     try {
-      await client.query('BEGIN READ ONLY');
-      await client.query(`PREPARE datashare_check AS SELECT ${keys} FROM (\n${bound.text}\n) AS datashare_src LIMIT 0`);
-      // Prepared statements outlive the transaction; pooled connections must not keep it.
-      await client.query('DEALLOCATE datashare_check');
+      await prepareWithKeyColumns(this.sourcePool, sql, keyColumns);
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-      if (code === '42703' && msg.includes('datashare_src.')) {
-        throw new ValidationError(`--key: ${msg}; the key must be among the query's output columns`);
-      }
-      throw new ValidationError(`dataset SQL is not valid on the source database: ${msg}`);
-    } finally {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
+      if (!(e instanceof QueryRefused)) throw e;
+      if (e.unknownColumn) throw new ValidationError(`--key: ${e.message}; the key must be among the query's output columns`);
+      throw new ValidationError(`dataset SQL is not valid on the source database: ${e.message}`);
     }
   }
 
