@@ -14,7 +14,7 @@ import {
   validateCron,
   validateTimezone,
 } from './schedule-args';
-import { MAX_PARALLEL_LIMIT, Schedules, type ScheduleView } from './schedules';
+import { MAX_PARALLEL_LIMIT, type Schedules, type ScheduleView } from './schedules';
 
 const DAY_MS = 86_400_000;
 
@@ -23,11 +23,9 @@ const OVERLAP_CHOICES = Object.keys(OVERLAP_POLICIES);
 function withSchedules<A extends unknown[]>(fn: (s: Schedules, ...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const ds = new Datashare();
-    const schedules = new Schedules(ds);
     try {
-      await fn(schedules, ...args);
+      await fn(ds.schedules, ...args);
     } finally {
-      await schedules.close();
       await ds.close();
     }
   };

@@ -1,5 +1,5 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createPool } from '../common/infra/pool';
@@ -32,6 +32,8 @@ import {
 } from '../common/contracts/delivery';
 import { deliveryWorkflow } from '../workflows';
 import { newDeliveryId } from '../common/domain/ids';
+import { TemporalConnection } from './library/temporal-connection';
+import { Schedules } from './schedules';
 import { verifyDestination, type VerifyReport } from './verify';
 
 export type { DatasetRow } from '../common/store/datasets';
@@ -69,10 +71,10 @@ const TIME_TYPES = new Set(['date', 'timestamp without time zone', 'timestamp wi
  * Every method validates its input first and changes nothing when it fails.
  */
 export class Datashare {
-  private temporal?: Client;
-  private connection?: Connection;
+  private readonly temporal: TemporalConnection;
   readonly metaPool: Pool;
   readonly sourcePool: Pool;
+  readonly schedules: Schedules;
 
   constructor(
     readonly config: Config = loadConfig(),
@@ -81,24 +83,18 @@ export class Datashare {
     this.metaPool = createPool(config.databaseUrl, 4);
     this.sourcePool =
       config.sourceDatabaseUrl === config.databaseUrl ? this.metaPool : createPool(config.sourceDatabaseUrl, 2);
+    this.temporal = new TemporalConnection(config);
+    this.schedules = new Schedules({ config, metaPool: this.metaPool, temporal: this.temporal });
   }
 
   async close(): Promise<void> {
-    await this.connection?.close();
+    await this.temporal.close();
     if (this.sourcePool !== this.metaPool) await this.sourcePool.end();
     await this.metaPool.end();
   }
 
   migrate(): Promise<AppliedMigration[]> {
     return migrate(this.metaPool);
-  }
-
-  private async temporalClient(): Promise<Client> {
-    if (!this.temporal) {
-      this.connection = await Connection.connect({ address: this.config.temporalAddress });
-      this.temporal = new Client({ connection: this.connection, namespace: this.config.temporalNamespace });
-    }
-    return this.temporal;
   }
 
   // ---- profiles -------------------------------------------------------------
@@ -250,7 +246,7 @@ export class Datashare {
     if (!FORMATS.includes(format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}`);
     if (!COMPRESSIONS.includes(compression)) throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}`);
 
-    const temporal = await this.temporalClient();
+    const temporal = await this.temporal.client();
     const input: DeliveryInput = {
       deliveryId: newDeliveryId(),
       profileId,
@@ -297,7 +293,7 @@ export class Datashare {
   async getDelivery(id: string): Promise<DeliveryView> {
     const view = await deliveries.getDelivery(this.metaPool, id);
     if (view.status !== 'running') return view;
-    const temporal = await this.temporalClient();
+    const temporal = await this.temporal.client();
     try {
       const desc = await temporal.workflow.getHandle(view.workflowId).describe();
       const status = desc.status.name;
@@ -329,7 +325,7 @@ export class Datashare {
     const dataset = await datasets.getDataset(this.metaPool, view.datasetId);
     deliverableDestination(profile, dataset.sql);
 
-    const temporal = await this.temporalClient();
+    const temporal = await this.temporal.client();
     // Our table records the failure a moment before the workflow run closes; the
     // new run may only start once it has.
     await this.waitForRunToClose(view.workflowId);
@@ -361,7 +357,7 @@ export class Datashare {
   }
 
   private async waitForRunToClose(workflowId: string, timeoutMs = 30_000): Promise<void> {
-    const handle = (await this.temporalClient()).workflow.getHandle(workflowId);
+    const handle = (await this.temporal.client()).workflow.getHandle(workflowId);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const desc = await handle.describe().catch(() => undefined);
@@ -410,7 +406,7 @@ export class Datashare {
     if (view.status !== 'running') {
       throw new ConflictError(`delivery ${id} is already ${view.status}; only a running delivery can be cancelled`);
     }
-    const temporal = await this.temporalClient();
+    const temporal = await this.temporal.client();
     await temporal.workflow.getHandle(view.workflowId).cancel();
     const deadline = Date.now() + waitMs;
     for (;;) {

@@ -1,6 +1,4 @@
 import {
-  Client,
-  Connection,
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   type ScheduleDescription,
@@ -19,7 +17,9 @@ import * as profiles from '../common/store/profiles';
 import { COMPRESSIONS, FORMATS, type Compression, type Format } from '../common/contracts/delivery';
 import { fanOutDeliveryWorkflow, scheduledDeliveryWorkflow } from '../workflows';
 import { DEFAULT_MAX_PARALLEL, DEFAULT_PAGE_SIZE } from '../workflows/fan-out';
-import type { Datashare } from './datashare';
+import type { Pool } from 'pg';
+import type { Config } from '../common/infra/config';
+import type { TemporalConnection } from './library/temporal-connection';
 import { OVERLAP_POLICIES, formatDuration, overlapName, type OverlapName } from './schedule-args';
 
 export const DEFAULT_OVERLAP: OverlapName = 'skip';
@@ -138,22 +138,7 @@ function memoOf(memo: Record<string, unknown> | undefined): ScheduleMemo | undef
  * deliveries, whose ids derive from each run's scheduled time.
  */
 export class Schedules {
-  private connection?: Connection;
-  private client?: Client;
-
-  constructor(private readonly ds: Datashare) {}
-
-  async close(): Promise<void> {
-    await this.connection?.close();
-  }
-
-  private async temporal(): Promise<Client> {
-    if (!this.client) {
-      this.connection = await Connection.connect({ address: this.ds.config.temporalAddress });
-      this.client = new Client({ connection: this.connection, namespace: this.ds.config.temporalNamespace });
-    }
-    return this.client;
-  }
+  constructor(private readonly deps: { config: Config; metaPool: Pool; temporal: TemporalConnection }) {}
 
   /** Checks what can be checked, then creates the schedule; nothing is created when a check fails. */
   async create(input: ScheduleCreateInput): Promise<ScheduleView> {
@@ -185,11 +170,11 @@ export class Schedules {
     const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new ValidationError('--page-size must be a whole number from 1 to 1000');
 
-    const dataset = await datasets.getDataset(this.ds.metaPool, datasetId);
+    const dataset = await datasets.getDataset(this.deps.metaPool, datasetId);
     let scheduleId: string;
     if (target.kind === 'profile') {
       // As `share` does: a schedule that can only fail is refused now, not at 2 a.m.
-      deliverableDestination(await profiles.getProfile(this.ds.metaPool, target.profileId), dataset.sql);
+      deliverableDestination(await profiles.getProfile(this.deps.metaPool, target.profileId), dataset.sql);
       scheduleId = profileScheduleId(target.profileId, datasetId);
     } else {
       scheduleId = whereScheduleId(target.where, datasetId);
@@ -208,7 +193,7 @@ export class Schedules {
       compression: input.compression ?? null,
       maxParallel: target.kind === 'where' ? maxParallel : null,
       pageSize: target.kind === 'where' ? pageSize : null,
-      taskQueue: this.ds.config.taskQueue,
+      taskQueue: this.deps.config.taskQueue,
     };
     const overrides = { ...(input.format ? { format: input.format } : {}), ...(input.compression ? { compression: input.compression } : {}) };
     const spec: ScheduleOptions['spec'] =
@@ -223,8 +208,8 @@ export class Schedules {
       state: { paused: input.paused === true, ...(input.note ? { note: input.note } : {}) },
     };
     // Temporal appends each run's nominal time to this id: `datashare:acme:orders-2026-11-27T02:00:00Z`.
-    const actionBase = { type: 'startWorkflow' as const, taskQueue: this.ds.config.taskQueue, workflowId: scheduleId };
-    const temporal = await this.temporal();
+    const actionBase = { type: 'startWorkflow' as const, taskQueue: this.deps.config.taskQueue, workflowId: scheduleId };
+    const temporal = await this.deps.temporal.client();
     try {
       if (target.kind === 'profile') {
         const args: [ScheduledDeliveryInput] = [{ scheduleId, profileId: target.profileId, datasetId, ...overrides }];
@@ -256,7 +241,7 @@ export class Schedules {
   }
 
   private async handle(id: string): Promise<{ handle: ScheduleHandle; desc: ScheduleDescription; memo: ScheduleMemo }> {
-    const handle = (await this.temporal()).schedule.getHandle(id);
+    const handle = (await this.deps.temporal.client()).schedule.getHandle(id);
     let desc: ScheduleDescription;
     try {
       desc = await handle.describe();
@@ -272,9 +257,9 @@ export class Schedules {
   /** This deployment's schedules (those whose runs go to DATASHARE_TASK_QUEUE), by id. */
   async list(): Promise<ScheduleView[]> {
     const out: ScheduleView[] = [];
-    for await (const s of (await this.temporal()).schedule.list()) {
+    for await (const s of (await this.deps.temporal.client()).schedule.list()) {
       const memo = memoOf(s.memo);
-      if (!memo || memo.taskQueue !== this.ds.config.taskQueue) continue;
+      if (!memo || memo.taskQueue !== this.deps.config.taskQueue) continue;
       out.push(baseView(s.scheduleId, memo, s));
     }
     return out.sort((a, b) => a.id.localeCompare(b.id));
@@ -285,7 +270,7 @@ export class Schedules {
     const view = baseView(id, memo, desc);
     view.overlap = overlapName(desc.policies.overlap);
     view.catchupWindow = formatDuration(desc.policies.catchupWindow);
-    if (memo.target.kind === 'where') view.matchingProfiles = await countMatchingProfiles(this.ds.metaPool, memo.target.where);
+    if (memo.target.kind === 'where') view.matchingProfiles = await countMatchingProfiles(this.deps.metaPool, memo.target.where);
     view.createdAt = desc.info.createdAt.toISOString();
     view.actionsTaken = desc.info.numActionsTaken;
     view.skippedOverlap = desc.info.numActionsSkippedOverlap;
@@ -294,7 +279,7 @@ export class Schedules {
       workflowId: a.workflow.workflowId,
       scheduledAt: nominalTimeFromWorkflowId(a.workflow.workflowId, id)?.toISOString() ?? null,
     }));
-    const temporal = await this.temporal();
+    const temporal = await this.deps.temporal.client();
     const recent = desc.info.recentActions.slice(-RECENT_ACTIONS).reverse();
     view.recentActions = await Promise.all(
       recent.map(async (a): Promise<ScheduleAction> => {
@@ -321,7 +306,7 @@ export class Schedules {
   /** The deliveries one run made: same dataset, id stamped with the run's time and hashed with this schedule. */
   async roundDeliveries(scheduleId: string, memo: ScheduleMemo, scheduledAt: Date): Promise<RoundDeliveries> {
     const stamp = `${deliveryStamp(scheduledAt)}-`;
-    const rows = await deliveriesWithIdPrefix(this.ds.metaPool, {
+    const rows = await deliveriesWithIdPrefix(this.deps.metaPool, {
       datasetId: memo.datasetId,
       idPrefix: stamp,
       ...(memo.target.kind === 'profile' ? { profileId: memo.target.profileId } : {}),

@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient, Pool } from 'pg';
 import { Datashare } from '../client/datashare';
-import { Schedules } from '../client/schedules';
 import { loadConfig } from '../common/infra/config';
 import type { RoundSummary } from '../common/contracts/schedules';
 import { migrate } from '../common/store/migrate';
@@ -112,7 +111,7 @@ async function main(): Promise<void> {
   await pool.query('CREATE INDEX ON bench_rows (tenant_id)');
 
   const ds = new Datashare(loadConfig());
-  const schedules = new Schedules(ds);
+  const schedules = ds.schedules;
   let worker: ChildProcess | undefined;
   let scheduleId: string | undefined;
   try {
@@ -239,7 +238,6 @@ async function main(): Promise<void> {
       worker.kill('SIGTERM');
       await new Promise((r) => worker!.once('exit', r));
     }
-    await schedules.close();
     await ds.close();
     await pool.end();
     if (!args.keep) {

@@ -1,0 +1,37 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../../common/infra/config';
+
+/**
+ * The library's one connection to Temporal, shared by deliveries and schedules.
+ * Opened on first use, since profiles and datasets never need it; closed by
+ * `Datashare.close()`.
+ */
+export class TemporalConnection {
+  private opening?: Promise<{ connection: Connection; client: Client }>;
+
+  constructor(private readonly config: Pick<Config, 'temporalAddress' | 'temporalNamespace'>) {}
+
+  client(): Promise<Client> {
+    // One promise for every caller, so replays started at once share one connection.
+    this.opening ??= this.open();
+    return this.opening.then((o) => o.client);
+  }
+
+  private async open(): Promise<{ connection: Connection; client: Client }> {
+    try {
+      const connection = await Connection.connect({ address: this.config.temporalAddress });
+      return { connection, client: new Client({ connection, namespace: this.config.temporalNamespace }) };
+    } catch (e) {
+      // Not remembered: the next call tries to connect again.
+      this.opening = undefined;
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    const opening = this.opening;
+    this.opening = undefined;
+    const opened = await opening?.catch(() => undefined);
+    await opened?.connection.close();
+  }
+}
