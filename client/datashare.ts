@@ -32,6 +32,7 @@ import {
 } from '../common/contracts/delivery';
 import { deliveryWorkflow } from '../workflows';
 import { newDeliveryId } from '../common/domain/ids';
+import { pollUntil } from './library/poll-until';
 import { TemporalConnection } from './library/temporal-connection';
 import { Schedules } from './schedules';
 import { verifyDestination, type VerifyReport } from './verify';
@@ -63,6 +64,8 @@ export interface ShareOptions {
 }
 
 const MAX_PROPERTY_VALUE = 4096;
+
+const leftRunning = (v: DeliveryView): boolean => v.status !== 'running';
 /** The types an incremental column may have, as format_type names them. */
 const TIME_TYPES = new Set(['date', 'timestamp without time zone', 'timestamp with time zone']);
 
@@ -358,12 +361,11 @@ export class Datashare {
 
   private async waitForRunToClose(workflowId: string, timeoutMs = 30_000): Promise<void> {
     const handle = (await this.temporal.client()).workflow.getHandle(workflowId);
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const desc = await handle.describe().catch(() => undefined);
-      if (!desc || desc.status.name !== 'RUNNING') return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await pollUntil(
+      () => handle.describe().catch(() => undefined),
+      (desc) => !desc || desc.status.name !== 'RUNNING',
+      { everyMs: 100, timeoutMs },
+    );
   }
 
   /**
@@ -408,12 +410,7 @@ export class Datashare {
     }
     const temporal = await this.temporal.client();
     await temporal.workflow.getHandle(view.workflowId).cancel();
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const now = await this.getDelivery(id);
-      if (now.status !== 'running' || Date.now() > deadline) return now;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    return pollUntil(() => this.getDelivery(id), leftRunning, { everyMs: 250, timeoutMs: waitMs });
   }
 
   listDeliveries(filter: deliveries.DeliveryFilter = {}): Promise<DeliveryView[]> {
@@ -421,12 +418,7 @@ export class Datashare {
   }
 
   /** Polls until the delivery leaves `running`, reporting progress along the way. */
-  async waitForDelivery(id: string, onProgress?: (v: DeliveryView) => void, pollMs = 1000): Promise<DeliveryView> {
-    for (;;) {
-      const view = await this.getDelivery(id);
-      if (view.status !== 'running') return view;
-      onProgress?.(view);
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
+  waitForDelivery(id: string, onProgress?: (v: DeliveryView) => void, pollMs = 1000): Promise<DeliveryView> {
+    return pollUntil(() => this.getDelivery(id), leftRunning, { everyMs: pollMs, ...(onProgress ? { onPending: onProgress } : {}) });
   }
 }

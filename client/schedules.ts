@@ -19,6 +19,7 @@ import { fanOutDeliveryWorkflow, scheduledDeliveryWorkflow } from '../workflows'
 import { DEFAULT_MAX_PARALLEL, DEFAULT_PAGE_SIZE } from '../workflows/fan-out';
 import type { Pool } from 'pg';
 import type { Config } from '../common/infra/config';
+import { pollUntil } from './library/poll-until';
 import type { TemporalConnection } from './library/temporal-connection';
 import { OVERLAP_POLICIES, formatDuration, overlapName, type OverlapName } from './schedule-args';
 
@@ -339,9 +340,7 @@ export class Schedules {
    * later. Polls the cheap describe, then builds the full view once.
    */
   private async settled(id: string, paused: boolean): Promise<ScheduleView> {
-    for (let i = 0; i < 50 && (await this.handle(id)).desc.state.paused !== paused; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await pollUntil(() => this.handle(id), ({ desc }) => desc.state.paused === paused, { everyMs: 100, timeoutMs: 5_000 });
     return this.show(id);
   }
 
