@@ -65,6 +65,15 @@ export interface ShareOptions {
 
 const MAX_PROPERTY_VALUE = 4096;
 
+/** How a start that Temporal refuses is recorded on the delivery and reported. */
+interface StartRefusal {
+  errorType: 'StartFailed' | 'ReplayStartFailed';
+  /** The Conflict reported when the workflow id is already taken. */
+  conflict: string;
+  /** Whether the delivery records that Conflict as its error too, rather than Temporal's own error. */
+  recordConflict: boolean;
+}
+
 const leftRunning = (v: DeliveryView): boolean => v.status !== 'running';
 /** The types an incremental column may have, as format_type names them. */
 const TIME_TYPES = new Set(['date', 'timestamp without time zone', 'timestamp with time zone']);
@@ -248,8 +257,12 @@ export class Datashare {
     const compression = opts.compression ?? dataset.compression;
     if (!FORMATS.includes(format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}`);
     if (!COMPRESSIONS.includes(compression)) throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}`);
+    if (opts.fullRefresh && !dataset.incrementalColumn) {
+      throw new ValidationError(`--full-refresh applies to incremental datasets; "${datasetId}" always sends everything`);
+    }
 
-    const temporal = await this.temporal.client();
+    // Connected before the delivery is recorded: an unreachable Temporal leaves no row behind.
+    await this.temporal.client();
     const input: DeliveryInput = {
       deliveryId: newDeliveryId(),
       profileId,
@@ -260,9 +273,6 @@ export class Datashare {
       ...(opts.maxParallelFiles ? { maxParallelFiles: opts.maxParallelFiles } : {}),
     };
     const workflowId = workflowIdFor(input.deliveryId);
-    if (opts.fullRefresh && !dataset.incrementalColumn) {
-      throw new ValidationError(`--full-refresh applies to incremental datasets; "${datasetId}" always sends everything`);
-    }
     await deliveries.insertDelivery(this.metaPool, {
       id: input.deliveryId,
       workflowId,
@@ -272,6 +282,19 @@ export class Datashare {
       compression,
       fullRefresh: opts.fullRefresh ?? false,
     });
+    return this.startDelivery(input, workflowId, {
+      errorType: 'StartFailed',
+      conflict: 'a workflow with this id already exists',
+      recordConflict: true,
+    });
+  }
+
+  /**
+   * Starts the workflow of a delivery our table has as running, for share and
+   * replay alike. If Temporal refuses, the delivery is recorded failed.
+   */
+  private async startDelivery(input: DeliveryInput, workflowId: string, refusal: StartRefusal): Promise<DeliveryView> {
+    const temporal = await this.temporal.client();
     try {
       await temporal.workflow.start(deliveryWorkflow, {
         taskQueue: this.config.taskQueue,
@@ -281,9 +304,10 @@ export class Datashare {
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       });
     } catch (e) {
-      const message = e instanceof WorkflowExecutionAlreadyStartedError ? 'a workflow with this id already exists' : String(e);
-      await deliveries.failDelivery(this.metaPool, input.deliveryId, 'failed', { type: 'StartFailed', message });
-      if (e instanceof WorkflowExecutionAlreadyStartedError) throw new ConflictError(message);
+      const taken = e instanceof WorkflowExecutionAlreadyStartedError;
+      const message = taken && refusal.recordConflict ? refusal.conflict : String(e);
+      await deliveries.failDelivery(this.metaPool, input.deliveryId, 'failed', { type: refusal.errorType, message });
+      if (taken) throw new ConflictError(refusal.conflict);
       throw e;
     }
     return deliveries.getDelivery(this.metaPool, input.deliveryId);
@@ -328,7 +352,6 @@ export class Datashare {
     const dataset = await datasets.getDataset(this.metaPool, view.datasetId);
     deliverableDestination(profile, dataset.sql);
 
-    const temporal = await this.temporal.client();
     // Our table records the failure a moment before the workflow run closes; the
     // new run may only start once it has.
     await this.waitForRunToClose(view.workflowId);
@@ -342,21 +365,11 @@ export class Datashare {
       compression: view.compression,
       ...(maxFileBytes ? { maxFileBytes } : {}),
     };
-    try {
-      await temporal.workflow.start(deliveryWorkflow, {
-        taskQueue: this.config.taskQueue,
-        workflowId: view.workflowId,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      });
-    } catch (e) {
-      await deliveries.failDelivery(this.metaPool, id, 'failed', { type: 'ReplayStartFailed', message: String(e) });
-      if (e instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new ConflictError(`Temporal refused to run delivery ${id} again (its workflow ${view.workflowId} completed or is still open)`);
-      }
-      throw e;
-    }
-    return deliveries.getDelivery(this.metaPool, id);
+    return this.startDelivery(input, view.workflowId, {
+      errorType: 'ReplayStartFailed',
+      conflict: `Temporal refused to run delivery ${id} again (its workflow ${view.workflowId} completed or is still open)`,
+      recordConflict: false,
+    });
   }
 
   private async waitForRunToClose(workflowId: string, timeoutMs = 30_000): Promise<void> {
