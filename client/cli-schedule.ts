@@ -14,7 +14,7 @@ import {
   validateCron,
   validateTimezone,
 } from './schedule-args';
-import { MAX_PARALLEL_LIMIT, type Schedules, type ScheduleView } from './schedules';
+import { MAX_PARALLEL_LIMIT, type Schedules, type ScheduleView } from './library/schedules';
 
 const DAY_MS = 86_400_000;
 

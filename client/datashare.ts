@@ -1,92 +1,45 @@
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { createPool } from '../common/infra/pool';
+import type { DeliveryView } from '../common/contracts/delivery';
+import type { S3Destination } from '../common/domain/destination';
+import type { EndUserPolicies } from '../common/domain/policy';
 import { createAwsAccess, type AwsAccess } from '../common/infra/aws';
 import { loadConfig, type Config } from '../common/infra/config';
-import {
-  destinationFromProperties,
-  generateExternalId,
-  normalizePrefix,
-  type S3Destination,
-  deliverableDestination,
-} from '../common/domain/destination';
-import { validateDatasetId, validateProfileId, validatePropertyName } from '../common/domain/ids';
-import { ConflictError, DatashareError, ValidationError } from '../common/errors';
-import { buildPolicies, sharerRootArn, type EndUserPolicies } from '../common/domain/policy';
-import { assertSingleSelect, trimStatement } from '../common/domain/sql-params';
-import { outputColumnType, prepareWithKeyColumns, QueryRefused } from '../common/source/describe-query';
-import * as datasets from '../common/store/datasets';
-import * as deliveries from '../common/store/deliveries';
+import { createPool } from '../common/infra/pool';
+import type { DatasetRow } from '../common/store/datasets';
+import type { DeliveryFilter } from '../common/store/deliveries';
 import { migrate, type AppliedMigration } from '../common/store/migrate';
-import * as profiles from '../common/store/profiles';
-import {
-  COMPRESSIONS,
-  FORMATS,
-  workflowIdFor,
-  type Compression,
-  type DeliveryInput,
-  type DeliveryView,
-  type Format,
-} from '../common/contracts/delivery';
-import { deliveryWorkflow } from '../workflows';
-import { newDeliveryId } from '../common/domain/ids';
-import { pollUntil } from './library/poll-until';
+import type { ProfileRow } from '../common/store/profiles';
+import { Datasets, type DatasetInput } from './library/datasets';
+import { Deliveries, type ReplayOutcome, type ShareOptions } from './library/deliveries';
+import { Profiles } from './library/profiles';
+import { Schedules } from './library/schedules';
 import { TemporalConnection } from './library/temporal-connection';
-import { Schedules } from './schedules';
-import { verifyDestination, type VerifyReport } from './verify';
+import type { VerifyReport } from './library/verify-destination';
 
 export type { DatasetRow } from '../common/store/datasets';
 export type { ProfileRow } from '../common/store/profiles';
 export type { DeliveryFilter } from '../common/store/deliveries';
-
-export interface DatasetInput {
-  sql: string;
-  keyColumns: string[];
-  format?: Format;
-  compression?: Compression;
-  /** A timestamp/date column: each delivery then carries only rows whose column moved past the last completed one. */
-  incrementalColumn?: string;
-  /** Re-send this far before the last watermark, to catch rows that arrive late. */
-  lookbackSeconds?: number;
-}
-
-export interface ShareOptions {
-  format?: Format;
-  compression?: Compression;
-  /** Target maximum stored size of one file (default 256 MiB). */
-  maxFileBytes?: number;
-  /** Files exported at once for this delivery (default 4). */
-  maxParallelFiles?: number;
-  /** Incremental datasets: send everything up to now, ignoring the watermark. */
-  fullRefresh?: boolean;
-}
-
-const MAX_PROPERTY_VALUE = 4096;
-
-/** How a start that Temporal refuses is recorded on the delivery and reported. */
-interface StartRefusal {
-  errorType: 'StartFailed' | 'ReplayStartFailed';
-  /** The Conflict reported when the workflow id is already taken. */
-  conflict: string;
-  /** Whether the delivery records that Conflict as its error too, rather than Temporal's own error. */
-  recordConflict: boolean;
-}
-
-const leftRunning = (v: DeliveryView): boolean => v.status !== 'running';
-/** The types an incremental column may have, as format_type names them. */
-const TIME_TYPES = new Set(['date', 'timestamp without time zone', 'timestamp with time zone']);
+export type { DatasetInput } from './library/datasets';
+export type { ReplayOutcome, ShareOptions } from './library/deliveries';
+export type { ScheduleCreateInput, ScheduleView } from './library/schedules';
+export type { VerifyReport } from './library/verify-destination';
 
 /**
  * The datashare library: what the CLI calls, and what a backend would import.
  * Every method validates its input first and changes nothing when it fails.
+ *
+ * It builds the parts once (the pools, one Temporal connection opened on first
+ * use) and hands them to `profiles`, `datasets`, `deliveries` and `schedules`;
+ * the methods below are theirs, under the names the README documents.
  */
 export class Datashare {
-  private readonly temporal: TemporalConnection;
   readonly metaPool: Pool;
   readonly sourcePool: Pool;
+  readonly profiles: Profiles;
+  readonly datasets: Datasets;
+  readonly deliveries: Deliveries;
   readonly schedules: Schedules;
+  private readonly temporal: TemporalConnection;
 
   constructor(
     readonly config: Config = loadConfig(),
@@ -96,7 +49,11 @@ export class Datashare {
     this.sourcePool =
       config.sourceDatabaseUrl === config.databaseUrl ? this.metaPool : createPool(config.sourceDatabaseUrl, 2);
     this.temporal = new TemporalConnection(config);
-    this.schedules = new Schedules({ config, metaPool: this.metaPool, temporal: this.temporal });
+    const deps = { config, aws, metaPool: this.metaPool, sourcePool: this.sourcePool, temporal: this.temporal };
+    this.profiles = new Profiles(deps);
+    this.datasets = new Datasets(deps);
+    this.deliveries = new Deliveries(deps);
+    this.schedules = new Schedules(deps);
   }
 
   async close(): Promise<void> {
@@ -111,327 +68,86 @@ export class Datashare {
 
   // ---- profiles -------------------------------------------------------------
 
-  /**
-   * Upserts properties (other keys are kept). A profile without s3_external_id
-   * gets a fresh unique one, so every end user's trust policy can require it.
-   */
-  async setProfile(id: string, updates: Record<string, string>, opts: { unset?: string[] } = {}): Promise<profiles.ProfileRow> {
-    validateProfileId(id);
-    for (const [k, v] of Object.entries(updates)) {
-      validatePropertyName(k);
-      if (v.length > MAX_PROPERTY_VALUE) throw new ValidationError(`property "${k}" is longer than ${MAX_PROPERTY_VALUE} characters`);
-      if (v.includes('\u0000')) throw new ValidationError(`property "${k}" contains a NUL character, which Postgres cannot store`);
-    }
-    const existing = await profiles.findProfile(this.metaPool, id);
-    const merged: Record<string, string> = { ...(existing?.properties ?? {}), ...updates };
-    for (const k of opts.unset ?? []) delete merged[k];
-    if (merged.s3_external_id === undefined) merged.s3_external_id = generateExternalId();
-    if (merged.s3_prefix !== undefined) merged.s3_prefix = normalizePrefix(merged.s3_prefix);
-    destinationFromProperties(merged);
-    return profiles.saveProfile(this.metaPool, id, merged);
+  setProfile(id: string, updates: Record<string, string>, opts: { unset?: string[] } = {}): Promise<ProfileRow> {
+    return this.profiles.set(id, updates, opts);
   }
 
-  getProfile(id: string): Promise<profiles.ProfileRow> {
-    return profiles.getProfile(this.metaPool, id);
+  getProfile(id: string): Promise<ProfileRow> {
+    return this.profiles.get(id);
   }
 
-  listProfiles(): Promise<profiles.ProfileRow[]> {
-    return profiles.listProfiles(this.metaPool);
+  listProfiles(): Promise<ProfileRow[]> {
+    return this.profiles.list();
   }
 
-  async deleteProfile(id: string): Promise<void> {
-    if (!(await profiles.deleteProfile(this.metaPool, id))) await profiles.getProfile(this.metaPool, id);
+  deleteProfile(id: string): Promise<void> {
+    return this.profiles.delete(id);
   }
 
-  async destination(id: string): Promise<S3Destination> {
-    return destinationFromProperties((await profiles.getProfile(this.metaPool, id)).properties);
+  destination(id: string): Promise<S3Destination> {
+    return this.profiles.destination(id);
   }
 
-  /**
-   * The sharer principal end users must trust. DATASHARE_SHARER_PRINCIPAL_ARN names
-   * it exactly; otherwise the whole sharer account (its root ARN), as in the setup guide.
-   */
-  async sharerPrincipal(d: S3Destination): Promise<string> {
-    const explicit = process.env.DATASHARE_SHARER_PRINCIPAL_ARN;
-    if (explicit) return explicit;
-    const sts = this.aws.sts(d.region);
-    try {
-      const me = await sts.send(new GetCallerIdentityCommand({}));
-      if (!me.Account) throw new Error('STS GetCallerIdentity returned no account');
-      return sharerRootArn(d.partition, me.Account);
-    } finally {
-      sts.destroy();
-    }
+  sharerPrincipal(d: S3Destination): Promise<string> {
+    return this.profiles.sharerPrincipal(d);
   }
 
-  async policies(id: string): Promise<EndUserPolicies & { sharerPrincipal: string }> {
-    const d = await this.destination(id);
-    const sharerPrincipal = await this.sharerPrincipal(d);
-    return { sharerPrincipal, ...buildPolicies(d, sharerPrincipal) };
+  policies(id: string): Promise<EndUserPolicies & { sharerPrincipal: string }> {
+    return this.profiles.policies(id);
   }
 
-  async verifyProfile(id: string): Promise<VerifyReport> {
-    return verifyDestination(this.aws, id, await this.destination(id));
+  verifyProfile(id: string): Promise<VerifyReport> {
+    return this.profiles.verify(id);
   }
 
   // ---- datasets -------------------------------------------------------------
 
-  /** Checks the SQL against the source database (syntax, tables, key columns) before saving it. */
-  async setDataset(id: string, input: DatasetInput): Promise<datasets.DatasetRow> {
-    validateDatasetId(id);
-    const format = input.format ?? 'csv';
-    const compression = input.compression ?? 'gzip';
-    if (!FORMATS.includes(format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}, not "${String(format)}"`);
-    if (!COMPRESSIONS.includes(compression)) {
-      throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}, not "${String(compression)}"`);
-    }
-    if (input.keyColumns.length === 0 || input.keyColumns.some((k) => k.trim() === '')) {
-      throw new ValidationError('--key needs one or more column names, e.g. --key id or --key tenant_id,id');
-    }
-    if (new Set(input.keyColumns).size !== input.keyColumns.length) throw new ValidationError('--key names a column twice');
-    if (input.lookbackSeconds !== undefined && !input.incrementalColumn) {
-      throw new ValidationError('--lookback applies to incremental datasets only; add --incremental <column>');
-    }
-    if (input.lookbackSeconds !== undefined && (!Number.isInteger(input.lookbackSeconds) || input.lookbackSeconds < 0)) {
-      throw new ValidationError('--lookback must be a duration such as 15m, 1h or 2d');
-    }
-    assertSingleSelect(input.sql);
-    const sql = trimStatement(input.sql);
-    await this.checkDatasetSql(sql, input.keyColumns);
-    if (input.incrementalColumn) await this.checkIncrementalColumn(sql, input.incrementalColumn);
-    return datasets.saveDataset(this.metaPool, {
-      id,
-      sql,
-      keyColumns: input.keyColumns,
-      format,
-      compression,
-      incrementalColumn: input.incrementalColumn ?? null,
-      lookbackSeconds: input.lookbackSeconds ?? 0,
-    });
+  setDataset(id: string, input: DatasetInput): Promise<DatasetRow> {
+    return this.datasets.set(id, input);
   }
 
-  /** The incremental column must be an output column of a timestamp or date type: windows are times. */
-  private async checkIncrementalColumn(sql: string, column: string): Promise<void> {
-    let type: string;
-    try {
-      type = await outputColumnType(this.sourcePool, sql, column);
-    } catch (e) {
-      if (e instanceof QueryRefused) throw new ValidationError(`--incremental: ${e.message}; name one of the query's output columns`);
-      throw e;
-    }
-    if (!TIME_TYPES.has(type)) {
-      throw new ValidationError(`--incremental column "${column}" must be a timestamp, timestamptz or date column of the query`);
-    }
+  getDataset(id: string): Promise<DatasetRow> {
+    return this.datasets.get(id);
   }
 
-  private async checkDatasetSql(sql: string, keyColumns: string[]): Promise<void> {
-    try {
-      await prepareWithKeyColumns(this.sourcePool, sql, keyColumns);
-    } catch (e) {
-      if (!(e instanceof QueryRefused)) throw e;
-      if (e.unknownColumn) throw new ValidationError(`--key: ${e.message}; the key must be among the query's output columns`);
-      throw new ValidationError(`dataset SQL is not valid on the source database: ${e.message}`);
-    }
+  listDatasets(): Promise<DatasetRow[]> {
+    return this.datasets.list();
   }
 
-  getDataset(id: string): Promise<datasets.DatasetRow> {
-    return datasets.getDataset(this.metaPool, id);
-  }
-
-  listDatasets(): Promise<datasets.DatasetRow[]> {
-    return datasets.listDatasets(this.metaPool);
-  }
-
-  async deleteDataset(id: string): Promise<void> {
-    if (!(await datasets.deleteDataset(this.metaPool, id))) await datasets.getDataset(this.metaPool, id);
+  deleteDataset(id: string): Promise<void> {
+    return this.datasets.delete(id);
   }
 
   // ---- deliveries -----------------------------------------------------------
 
-  /** Starts a delivery after checking everything that can be checked without AWS; returns it as `running`. */
-  async share(profileId: string, datasetId: string, opts: ShareOptions = {}): Promise<DeliveryView> {
-    const profile = await profiles.getProfile(this.metaPool, profileId);
-    const dataset = await datasets.getDataset(this.metaPool, datasetId);
-    deliverableDestination(profile, dataset.sql);
-    const format = opts.format ?? dataset.format;
-    const compression = opts.compression ?? dataset.compression;
-    if (!FORMATS.includes(format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}`);
-    if (!COMPRESSIONS.includes(compression)) throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}`);
-    if (opts.fullRefresh && !dataset.incrementalColumn) {
-      throw new ValidationError(`--full-refresh applies to incremental datasets; "${datasetId}" always sends everything`);
-    }
-
-    // Connected before the delivery is recorded: an unreachable Temporal leaves no row behind.
-    await this.temporal.client();
-    const input: DeliveryInput = {
-      deliveryId: newDeliveryId(),
-      profileId,
-      datasetId,
-      format,
-      compression,
-      ...(opts.maxFileBytes ? { maxFileBytes: opts.maxFileBytes } : {}),
-      ...(opts.maxParallelFiles ? { maxParallelFiles: opts.maxParallelFiles } : {}),
-    };
-    const workflowId = workflowIdFor(input.deliveryId);
-    await deliveries.insertDelivery(this.metaPool, {
-      id: input.deliveryId,
-      workflowId,
-      profileId,
-      datasetId,
-      format,
-      compression,
-      fullRefresh: opts.fullRefresh ?? false,
-    });
-    return this.startDelivery(input, workflowId, {
-      errorType: 'StartFailed',
-      conflict: 'a workflow with this id already exists',
-      recordConflict: true,
-    });
+  share(profileId: string, datasetId: string, opts: ShareOptions = {}): Promise<DeliveryView> {
+    return this.deliveries.share(profileId, datasetId, opts);
   }
 
-  /**
-   * Starts the workflow of a delivery our table has as running, for share and
-   * replay alike. If Temporal refuses, the delivery is recorded failed.
-   */
-  private async startDelivery(input: DeliveryInput, workflowId: string, refusal: StartRefusal): Promise<DeliveryView> {
-    const temporal = await this.temporal.client();
-    try {
-      await temporal.workflow.start(deliveryWorkflow, {
-        taskQueue: this.config.taskQueue,
-        workflowId,
-        args: [input],
-        // A completed delivery can never be sent twice by accident; a failed one may be replayed.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      });
-    } catch (e) {
-      const taken = e instanceof WorkflowExecutionAlreadyStartedError;
-      const message = taken && refusal.recordConflict ? refusal.conflict : String(e);
-      await deliveries.failDelivery(this.metaPool, input.deliveryId, 'failed', { type: refusal.errorType, message });
-      if (taken) throw new ConflictError(refusal.conflict);
-      throw e;
-    }
-    return deliveries.getDelivery(this.metaPool, input.deliveryId);
+  getDelivery(id: string): Promise<DeliveryView> {
+    return this.deliveries.get(id);
   }
 
-  /**
-   * A delivery as our table knows it. A run that Temporal ended without the
-   * workflow recording it (terminated, timed out) is reported failed.
-   */
-  async getDelivery(id: string): Promise<DeliveryView> {
-    const view = await deliveries.getDelivery(this.metaPool, id);
-    if (view.status !== 'running') return view;
-    const temporal = await this.temporal.client();
-    try {
-      const desc = await temporal.workflow.getHandle(view.workflowId).describe();
-      const status = desc.status.name;
-      if (status === 'TERMINATED' || status === 'TIMED_OUT') {
-        await deliveries.failDelivery(this.metaPool, id, 'failed', { type: status, message: `the workflow was ${status.toLowerCase()} in Temporal` });
-        return deliveries.getDelivery(this.metaPool, id);
-      }
-    } catch {
-      // Temporal unreachable or history gone: our table is the record.
-    }
-    return view;
+  listDeliveries(filter: DeliveryFilter = {}): Promise<DeliveryView[]> {
+    return this.deliveries.list(filter);
   }
 
-  /**
-   * Runs a failed or cancelled delivery again under the same id, with the
-   * profile as it is now. Files already recorded complete under an unchanged
-   * prefix are kept and skipped; an interrupted file continues its upload; an
-   * incremental delivery keeps its window. A completed delivery is never re-sent.
-   */
-  async replay(id: string): Promise<DeliveryView> {
-    const view = await deliveries.getDelivery(this.metaPool, id);
-    if (view.status === 'completed') {
-      throw new ConflictError(
-        `delivery ${id} already completed; a completed delivery is never sent twice. To send the data again, start a new delivery: datashare share ${view.profileId} ${view.datasetId}`,
-      );
-    }
-    if (view.status === 'running') throw new ConflictError(`delivery ${id} is still running; cancel it first (datashare cancel ${id}) or wait`);
-    const profile = await profiles.getProfile(this.metaPool, view.profileId);
-    const dataset = await datasets.getDataset(this.metaPool, view.datasetId);
-    deliverableDestination(profile, dataset.sql);
-
-    // Our table records the failure a moment before the workflow run closes; the
-    // new run may only start once it has.
-    await this.waitForRunToClose(view.workflowId);
-    if (!(await deliveries.restartDelivery(this.metaPool, id))) throw new ConflictError(`delivery ${id} changed state meanwhile; look again with: datashare delivery ${id}`);
-    const maxFileBytes = await deliveries.plannedMaxFileBytes(this.metaPool, id);
-    const input: DeliveryInput = {
-      deliveryId: id,
-      profileId: view.profileId,
-      datasetId: view.datasetId,
-      format: view.format,
-      compression: view.compression,
-      ...(maxFileBytes ? { maxFileBytes } : {}),
-    };
-    return this.startDelivery(input, view.workflowId, {
-      errorType: 'ReplayStartFailed',
-      conflict: `Temporal refused to run delivery ${id} again (its workflow ${view.workflowId} completed or is still open)`,
-      recordConflict: false,
-    });
-  }
-
-  private async waitForRunToClose(workflowId: string, timeoutMs = 30_000): Promise<void> {
-    const handle = (await this.temporal.client()).workflow.getHandle(workflowId);
-    await pollUntil(
-      () => handle.describe().catch(() => undefined),
-      (desc) => !desc || desc.status.name !== 'RUNNING',
-      { everyMs: 100, timeoutMs },
-    );
-  }
-
-  /**
-   * Replays every failed delivery matching the filter, at most `maxParallel`
-   * running at once; returns each one's final state (or its start error).
-   */
-  async replayFailed(
-    filter: Omit<deliveries.DeliveryFilter, 'status'>,
-    opts: { maxParallel?: number; onStarted?: (v: DeliveryView) => void } = {},
-  ): Promise<{ id: string; result?: DeliveryView; error?: { type: string; message: string } }[]> {
-    const failed = await deliveries.listDeliveries(this.metaPool, { ...filter, status: 'failed', limit: filter.limit ?? 1000 });
-    const limit = Math.max(1, opts.maxParallel ?? 5);
-    const out: { id: string; result?: DeliveryView; error?: { type: string; message: string } }[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < failed.length) {
-        const d = failed[next++];
-        try {
-          // Not `onStarted?.(await …)`: optional call skips evaluating its argument when absent.
-          const started = await this.replay(d.id);
-          opts.onStarted?.(started);
-          out.push({ id: d.id, result: await this.waitForDelivery(d.id) });
-        } catch (e) {
-          const type = e instanceof DatashareError ? e.type : 'Error';
-          out.push({ id: d.id, error: { type, message: e instanceof Error ? e.message : String(e) } });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, failed.length) }, worker));
-    return out;
-  }
-
-  /**
-   * Cancels a running delivery: its activities stop, its open multipart uploads
-   * are aborted where the role allows it (the rest are listed on the delivery),
-   * and it ends `cancelled`. Returns once the delivery has left `running`.
-   */
-  async cancelDelivery(id: string, waitMs = 60_000): Promise<DeliveryView> {
-    const view = await deliveries.getDelivery(this.metaPool, id);
-    if (view.status !== 'running') {
-      throw new ConflictError(`delivery ${id} is already ${view.status}; only a running delivery can be cancelled`);
-    }
-    const temporal = await this.temporal.client();
-    await temporal.workflow.getHandle(view.workflowId).cancel();
-    return pollUntil(() => this.getDelivery(id), leftRunning, { everyMs: 250, timeoutMs: waitMs });
-  }
-
-  listDeliveries(filter: deliveries.DeliveryFilter = {}): Promise<DeliveryView[]> {
-    return deliveries.listDeliveries(this.metaPool, filter);
-  }
-
-  /** Polls until the delivery leaves `running`, reporting progress along the way. */
   waitForDelivery(id: string, onProgress?: (v: DeliveryView) => void, pollMs = 1000): Promise<DeliveryView> {
-    return pollUntil(() => this.getDelivery(id), leftRunning, { everyMs: pollMs, ...(onProgress ? { onPending: onProgress } : {}) });
+    return this.deliveries.wait(id, onProgress, pollMs);
+  }
+
+  cancelDelivery(id: string, waitMs = 60_000): Promise<DeliveryView> {
+    return this.deliveries.cancel(id, waitMs);
+  }
+
+  replay(id: string): Promise<DeliveryView> {
+    return this.deliveries.replay(id);
+  }
+
+  replayFailed(
+    filter: Omit<DeliveryFilter, 'status'>,
+    opts: { maxParallel?: number; onStarted?: (v: DeliveryView) => void } = {},
+  ): Promise<ReplayOutcome[]> {
+    return this.deliveries.replayFailed(filter, opts);
   }
 }

@@ -6,7 +6,7 @@ import type { RoundSummary } from '../../common/contracts/schedules';
 import type { DeliveryView } from '../../common/contracts/delivery';
 import { createBucket, createEndUserRole, endUserProfile, listKeys, type EndUserRole, uniqueName } from '../../scripts/local/end-user-account';
 import { REPO_ROOT, useTestEnv } from '../../scripts/local/stack-env';
-import type { ScheduleView } from '../../client/schedules';
+import type { ScheduleView } from '../../client/datashare';
 import { runCli, type CliResult } from '../support/cli';
 import { startHarness, type Harness } from '../support/harness';
 

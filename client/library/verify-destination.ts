@@ -1,9 +1,9 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { randomBytes } from 'node:crypto';
-import type { AwsAccess } from '../common/infra/aws';
-import { roleSessionName } from '../common/infra/aws';
-import type { S3Destination } from '../common/domain/destination';
+import type { AwsAccess } from '../../common/infra/aws';
+import { roleSessionName } from '../../common/infra/aws';
+import type { S3Destination } from '../../common/domain/destination';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 

@@ -6,22 +6,20 @@ import {
   type ScheduleOptions,
   type ScheduleSummary,
 } from '@temporalio/client';
-import { deliverableDestination } from '../common/domain/destination';
-import { ConflictError, NotFoundError, ValidationError } from '../common/errors';
-import { deliveryStamp, nominalTimeFromWorkflowId, profileScheduleId, scheduledDeliverySuffix, whereScheduleId } from '../common/contracts/schedule-ids';
-import type { FanOutInput, ScheduledDeliveryInput, ScheduleTarget } from '../common/contracts/schedules';
-import * as datasets from '../common/store/datasets';
-import { countMatchingProfiles } from '../common/store/profile-filter';
-import { deliveriesWithIdPrefix } from '../common/store/round-deliveries';
-import * as profiles from '../common/store/profiles';
-import { COMPRESSIONS, FORMATS, type Compression, type Format } from '../common/contracts/delivery';
-import { fanOutDeliveryWorkflow, scheduledDeliveryWorkflow } from '../workflows';
-import { DEFAULT_MAX_PARALLEL, DEFAULT_PAGE_SIZE } from '../workflows/fan-out';
-import type { Pool } from 'pg';
-import type { Config } from '../common/infra/config';
-import { pollUntil } from './library/poll-until';
-import type { TemporalConnection } from './library/temporal-connection';
-import { OVERLAP_POLICIES, formatDuration, overlapName, type OverlapName } from './schedule-args';
+import { deliverableDestination } from '../../common/domain/destination';
+import { ConflictError, NotFoundError, ValidationError } from '../../common/errors';
+import { deliveryStamp, nominalTimeFromWorkflowId, profileScheduleId, scheduledDeliverySuffix, whereScheduleId } from '../../common/contracts/schedule-ids';
+import type { FanOutInput, ScheduledDeliveryInput, ScheduleTarget } from '../../common/contracts/schedules';
+import * as datasets from '../../common/store/datasets';
+import { countMatchingProfiles } from '../../common/store/profile-filter';
+import { deliveriesWithIdPrefix } from '../../common/store/round-deliveries';
+import * as profiles from '../../common/store/profiles';
+import { COMPRESSIONS, FORMATS, type Compression, type Format } from '../../common/contracts/delivery';
+import { fanOutDeliveryWorkflow, scheduledDeliveryWorkflow } from '../../workflows';
+import { DEFAULT_MAX_PARALLEL, DEFAULT_PAGE_SIZE } from '../../workflows/fan-out';
+import { pollUntil } from './poll-until';
+import type { LibraryDeps } from './library-deps';
+import { OVERLAP_POLICIES, formatDuration, overlapName, type OverlapName } from '../schedule-args';
 
 export const DEFAULT_OVERLAP: OverlapName = 'skip';
 export const DEFAULT_CATCHUP_WINDOW_MS = 3_600_000;
@@ -139,7 +137,7 @@ function memoOf(memo: Record<string, unknown> | undefined): ScheduleMemo | undef
  * deliveries, whose ids derive from each run's scheduled time.
  */
 export class Schedules {
-  constructor(private readonly deps: { config: Config; metaPool: Pool; temporal: TemporalConnection }) {}
+  constructor(private readonly deps: Pick<LibraryDeps, 'config' | 'metaPool' | 'temporal'>) {}
 
   /** Checks what can be checked, then creates the schedule; nothing is created when a check fails. */
   async create(input: ScheduleCreateInput): Promise<ScheduleView> {
