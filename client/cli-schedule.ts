@@ -5,9 +5,9 @@ import type { ScheduleTarget } from '../common/contracts/schedules';
 import { Datashare } from './datashare';
 import { oneLine, printJson } from './output';
 import { parseCompression, parseFormat, parsePositiveInt } from './parse-args';
+import { parseDuration } from '../common/domain/durations';
+import { OVERLAP_POLICIES } from './library/overlap-policies';
 import {
-  OVERLAP_POLICIES,
-  parseDuration,
   parseOverlap,
   parseTime,
   parseWhere,

@@ -19,7 +19,8 @@ import { fanOutDeliveryWorkflow, scheduledDeliveryWorkflow } from '../../workflo
 import { DEFAULT_MAX_PARALLEL, DEFAULT_PAGE_SIZE } from '../../workflows/fan-out';
 import { pollUntil } from './poll-until';
 import type { LibraryDeps } from './library-deps';
-import { OVERLAP_POLICIES, formatDuration, overlapName, type OverlapName } from '../schedule-args';
+import { formatDuration } from '../../common/domain/durations';
+import { OVERLAP_POLICIES, overlapName, type OverlapName } from './overlap-policies';
 
 export const DEFAULT_OVERLAP: OverlapName = 'skip';
 export const DEFAULT_CATCHUP_WINDOW_MS = 3_600_000;

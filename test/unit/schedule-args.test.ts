@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../common/errors';
 import { canonicalWhere, deliveryStamp, fnv1a32Hex, nominalTimeFromWorkflowId, profileScheduleId, scheduledDeliveryId, whereScheduleId } from '../../common/contracts/schedule-ids';
-import { formatDuration, parseDuration, parseTime, parseWhere, validateCron, validateTimezone } from '../../client/schedule-args';
+import { formatDuration, parseDuration } from '../../common/domain/durations';
+import { parseTime, parseWhere, validateCron, validateTimezone } from '../../client/schedule-args';
 
 function message(fn: () => unknown): string {
   try {
