@@ -14,7 +14,9 @@ import {
   validateCron,
   validateTimezone,
 } from './schedule-args';
-import { MAX_PARALLEL_LIMIT, type Schedules, type ScheduleView } from './library/schedules';
+import { MAX_PARALLEL_LIMIT } from './library/schedule-input';
+import type { Schedules } from './library/schedules';
+import type { ScheduleView } from './library/schedule-view';
 
 const DAY_MS = 86_400_000;
 

@@ -21,7 +21,8 @@ export type { ProfileRow } from '../common/store/profiles';
 export type { DeliveryFilter } from '../common/store/deliveries';
 export type { DatasetInput } from './library/datasets';
 export type { ReplayOutcome, ShareOptions } from './library/deliveries';
-export type { ScheduleCreateInput, ScheduleView } from './library/schedules';
+export type { ScheduleCreateInput } from './library/schedule-input';
+export type { RoundDeliveries, ScheduleAction, ScheduleView } from './library/schedule-view';
 export type { VerifyReport } from './library/verify-destination';
 
 /**

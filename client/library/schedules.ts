@@ -1,120 +1,24 @@
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  type ScheduleDescription,
-  type ScheduleHandle,
-  type ScheduleOptions,
-  type ScheduleSummary,
-} from '@temporalio/client';
-import { deliverableDestination } from '../../common/domain/destination';
-import { ConflictError, NotFoundError, ValidationError } from '../../common/errors';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
 import { deliveryStamp, nominalTimeFromWorkflowId, profileScheduleId, scheduledDeliverySuffix, whereScheduleId } from '../../common/contracts/schedule-ids';
-import type { FanOutInput, ScheduledDeliveryInput, ScheduleTarget } from '../../common/contracts/schedules';
+import type { FanOutInput, ScheduledDeliveryInput } from '../../common/contracts/schedules';
+import { deliverableDestination } from '../../common/domain/destination';
+import { formatDuration } from '../../common/domain/durations';
+import { ConflictError, NotFoundError, ValidationError } from '../../common/errors';
 import * as datasets from '../../common/store/datasets';
 import { countMatchingProfiles } from '../../common/store/profile-filter';
-import { deliveriesWithIdPrefix } from '../../common/store/round-deliveries';
 import * as profiles from '../../common/store/profiles';
-import { COMPRESSIONS, FORMATS, type Compression, type Format } from '../../common/contracts/delivery';
+import { deliveriesWithIdPrefix } from '../../common/store/round-deliveries';
 import { fanOutDeliveryWorkflow, scheduledDeliveryWorkflow } from '../../workflows';
-import { DEFAULT_MAX_PARALLEL, DEFAULT_PAGE_SIZE } from '../../workflows/fan-out';
-import { pollUntil } from './poll-until';
 import type { LibraryDeps } from './library-deps';
-import { formatDuration } from '../../common/domain/durations';
 import { OVERLAP_POLICIES, overlapName, type OverlapName } from './overlap-policies';
+import { pollUntil } from './poll-until';
+import { checkScheduleInput, scheduleOptions, type ScheduleCreateInput } from './schedule-input';
+import { baseView, memoOf, type RoundDeliveries, type ScheduleAction, type ScheduleMemo, type ScheduleView } from './schedule-view';
 
-export const DEFAULT_OVERLAP: OverlapName = 'skip';
-export const DEFAULT_CATCHUP_WINDOW_MS = 3_600_000;
-/** Temporal's own floor for the catch-up window. */
-export const MIN_CATCHUP_WINDOW_MS = 10_000;
-export const MAX_PARALLEL_LIMIT = 1000;
 /** How many recent runs `show` looks up deliveries for (Temporal keeps the last 10). */
 const RECENT_ACTIONS = 10;
 
-export interface ScheduleCreateInput {
-  datasetId: string;
-  target: ScheduleTarget;
-  /** Exactly one of cron and everyMs. */
-  cron?: string;
-  /** IANA zone the cron expression is read in; default UTC. Only with cron. */
-  timezone?: string;
-  everyMs?: number;
-  overlap?: OverlapName;
-  catchupWindowMs?: number;
-  /** Override the dataset's format/compression; absent: the dataset's setting at each run. */
-  format?: Format;
-  compression?: Compression;
-  /** `--where` only: child deliveries at once (default 20). */
-  maxParallel?: number;
-  /** `--where` only: profiles per workflow run (default 500); each run then continues as new. */
-  pageSize?: number;
-  paused?: boolean;
-  note?: string;
-}
-
-/** When a schedule runs and how it delivers: kept in its memo, shown in its view. */
-interface ScheduleSettings {
-  cron: string | null;
-  timezone: string | null;
-  every: string | null;
-  overlap: OverlapName;
-  catchupWindow: string;
-  format: Format | null;
-  compression: Compression | null;
-  maxParallel: number | null;
-}
-
-/** What datashare keeps in the schedule's memo: how it was asked for, for `list`/`show`. */
-interface ScheduleMemo extends ScheduleSettings {
-  version: 1;
-  datasetId: string;
-  target: ScheduleTarget;
-  pageSize: number | null;
-  taskQueue: string;
-}
-
-const MEMO_KEY = 'datashare';
-
-export interface RoundDeliveries {
-  total: number;
-  running: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  deliveryIds: string[];
-  failures: { deliveryId: string; profileId: string; error: { type: string; message: string } }[];
-}
-
-export interface ScheduleAction {
-  /** The run's nominal time: what its delivery ids derive from. */
-  scheduledAt: string;
-  takenAt: string;
-  workflowId: string;
-  /** RUNNING, COMPLETED, FAILED, … as Temporal reports the run (the last run of a continue-as-new chain). */
-  runStatus: string | null;
-  deliveries: RoundDeliveries;
-}
-
-/** The public JSON shape of a schedule (`datashare schedule show <id> --json`). */
-export interface ScheduleView extends ScheduleSettings {
-  id: string;
-  datasetId: string;
-  /** A profile schedule's profile; null for a `--where` schedule. */
-  profileId: string | null;
-  /** A `--where` schedule's filter; null for a profile schedule. */
-  where: Record<string, string> | null;
-  paused: boolean;
-  note: string | null;
-  nextRuns: string[];
-  /** Only from `show` (and create): */
-  matchingProfiles?: number;
-  createdAt?: string;
-  actionsTaken?: number;
-  skippedOverlap?: number;
-  missedCatchupWindow?: number;
-  running?: { workflowId: string; scheduledAt: string | null }[];
-  recentActions?: ScheduleAction[];
-}
-
+/** Temporal's gRPC INVALID_ARGUMENT (code 3), however deep the SDK wrapped it: its details say what was refused. */
 function isInvalidArgument(e: unknown): string | undefined {
   let c: unknown = e;
   for (let i = 0; i < 5 && typeof c === 'object' && c !== null; i++) {
@@ -123,13 +27,6 @@ function isInvalidArgument(e: unknown): string | undefined {
     c = x.cause;
   }
   return undefined;
-}
-
-function memoOf(memo: Record<string, unknown> | undefined): ScheduleMemo | undefined {
-  const m = memo?.[MEMO_KEY];
-  if (typeof m !== 'object' || m === null) return undefined;
-  const v = m as Partial<ScheduleMemo>;
-  return v.version === 1 && typeof v.datasetId === 'string' && v.target ? (v as ScheduleMemo) : undefined;
 }
 
 /**
@@ -141,35 +38,9 @@ export class Schedules {
   constructor(private readonly deps: Pick<LibraryDeps, 'config' | 'metaPool' | 'temporal'>) {}
 
   /** Checks what can be checked, then creates the schedule; nothing is created when a check fails. */
-  async create(input: ScheduleCreateInput): Promise<ScheduleView> {
-    const { datasetId, target } = input;
-    if ((input.cron === undefined) === (input.everyMs === undefined)) {
-      throw new ValidationError('give exactly one of --cron "<expression>" and --every <duration>');
-    }
-    if (input.timezone !== undefined && input.cron === undefined) {
-      throw new ValidationError('--timezone applies to --cron only (an --every interval runs at the same pace in every zone)');
-    }
-    if (input.everyMs !== undefined && (input.everyMs < 1000 || input.everyMs % 1000 !== 0)) {
-      throw new ValidationError('--every must be a whole number of seconds, at least 1s');
-    }
-    const overlap = input.overlap ?? DEFAULT_OVERLAP;
-    if (!Object.prototype.hasOwnProperty.call(OVERLAP_POLICIES, overlap)) throw new ValidationError(`unknown overlap policy "${String(overlap)}"`);
-    const catchupWindowMs = input.catchupWindowMs ?? DEFAULT_CATCHUP_WINDOW_MS;
-    if (catchupWindowMs < MIN_CATCHUP_WINDOW_MS) throw new ValidationError('--catchup-window must be at least 10s (Temporal\'s minimum)');
-    if (input.format !== undefined && !FORMATS.includes(input.format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}`);
-    if (input.compression !== undefined && !COMPRESSIONS.includes(input.compression)) {
-      throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}`);
-    }
-    if (target.kind === 'profile' && (input.maxParallel !== undefined || input.pageSize !== undefined)) {
-      throw new ValidationError('--max-parallel applies to --where schedules only (a profile schedule runs one delivery)');
-    }
-    const maxParallel = input.maxParallel ?? DEFAULT_MAX_PARALLEL;
-    if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > MAX_PARALLEL_LIMIT) {
-      throw new ValidationError(`--max-parallel must be a whole number from 1 to ${MAX_PARALLEL_LIMIT}`);
-    }
-    const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new ValidationError('--page-size must be a whole number from 1 to 1000');
-
+  async create(request: ScheduleCreateInput): Promise<ScheduleView> {
+    const input = checkScheduleInput(request);
+    const { datasetId, target, maxParallel, pageSize } = input;
     const dataset = await datasets.getDataset(this.deps.metaPool, datasetId);
     let scheduleId: string;
     if (target.kind === 'profile') {
@@ -180,33 +51,8 @@ export class Schedules {
       scheduleId = whereScheduleId(target.where, datasetId);
     }
 
-    const memo: ScheduleMemo = {
-      version: 1,
-      datasetId,
-      target,
-      cron: input.cron ?? null,
-      timezone: input.cron !== undefined ? (input.timezone ?? 'UTC') : null,
-      every: input.everyMs !== undefined ? formatDuration(input.everyMs) : null,
-      overlap,
-      catchupWindow: formatDuration(catchupWindowMs),
-      format: input.format ?? null,
-      compression: input.compression ?? null,
-      maxParallel: target.kind === 'where' ? maxParallel : null,
-      pageSize: target.kind === 'where' ? pageSize : null,
-      taskQueue: this.deps.config.taskQueue,
-    };
+    const common = scheduleOptions(scheduleId, input, this.deps.config.taskQueue);
     const overrides = { ...(input.format ? { format: input.format } : {}), ...(input.compression ? { compression: input.compression } : {}) };
-    const spec: ScheduleOptions['spec'] =
-      input.cron !== undefined
-        ? { cronExpressions: [input.cron], ...(input.timezone ? { timezone: input.timezone } : {}) }
-        : { intervals: [{ every: input.everyMs! }] };
-    const common = {
-      scheduleId,
-      spec,
-      policies: { overlap: OVERLAP_POLICIES[overlap], catchupWindow: catchupWindowMs },
-      memo: { [MEMO_KEY]: memo },
-      state: { paused: input.paused === true, ...(input.note ? { note: input.note } : {}) },
-    };
     // Temporal appends each run's nominal time to this id: `datashare:acme:orders-2026-11-27T02:00:00Z`.
     const actionBase = { type: 'startWorkflow' as const, taskQueue: this.deps.config.taskQueue, workflowId: scheduleId };
     const temporal = await this.deps.temporal.client();
@@ -215,7 +61,7 @@ export class Schedules {
         const args: [ScheduledDeliveryInput] = [{ scheduleId, profileId: target.profileId, datasetId, ...overrides }];
         await temporal.schedule.create({ ...common, action: { ...actionBase, workflowType: scheduledDeliveryWorkflow, args } });
       } else {
-        const args: [FanOutInput] = [{ scheduleId, datasetId, where: target.where, maxParallel, ...(input.pageSize ? { pageSize } : {}), ...overrides }];
+        const args: [FanOutInput] = [{ scheduleId, datasetId, where: target.where, maxParallel, ...(request.pageSize ? { pageSize } : {}), ...overrides }];
         await temporal.schedule.create({ ...common, action: { ...actionBase, workflowType: fanOutDeliveryWorkflow, args } });
       }
     } catch (e) {
@@ -377,23 +223,3 @@ export class Schedules {
   }
 }
 
-function baseView(id: string, memo: ScheduleMemo, s: ScheduleSummary | ScheduleDescription): ScheduleView {
-  return {
-    id,
-    datasetId: memo.datasetId,
-    profileId: memo.target.kind === 'profile' ? memo.target.profileId : null,
-    where: memo.target.kind === 'where' ? memo.target.where : null,
-    cron: memo.cron,
-    timezone: memo.timezone,
-    every: memo.every,
-    overlap: memo.overlap,
-    catchupWindow: memo.catchupWindow,
-    format: memo.format,
-    compression: memo.compression,
-    maxParallel: memo.maxParallel,
-    paused: s.state.paused,
-    note: s.state.note || null,
-    // Temporal still computes times while paused; none of them will run.
-    nextRuns: s.state.paused ? [] : s.info.nextActionTimes.slice(0, 5).map((t) => t.toISOString()),
-  };
-}
