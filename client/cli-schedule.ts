@@ -1,10 +1,12 @@
 import { Option, type Command } from 'commander';
 import { validateProfileId } from '../common/domain/ids';
 import { ValidationError } from '../common/errors';
+import { COMPRESSIONS, FORMATS } from '../common/contracts/delivery';
 import type { ScheduleTarget } from '../common/contracts/schedules';
 import { Datashare } from './datashare';
 import { oneLine, printJson } from './output';
-import { parseCompression, parseFormat, parsePositiveInt } from './parse-args';
+import { checkCompression, checkFormat } from './library/file-format';
+import { parsePositiveInt } from './parse-args';
 import { parseDuration } from '../common/domain/durations';
 import { OVERLAP_POLICIES } from './library/overlap-policies';
 import {
@@ -126,8 +128,8 @@ export function addScheduleCommands(program: Command): void {
     .option('--every <duration>', 'fixed interval from the epoch, e.g. 15m, 1h, 1d (runs at 00:00 UTC)')
     .addOption(new Option('--overlap <policy>', 'when a run is due while the previous one still runs').choices(OVERLAP_CHOICES).default('skip'))
     .option('--catchup-window <duration>', 'after an outage of Temporal, still take runs missed up to this long ago', '1h')
-    .addOption(new Option('--format <format>', "override the dataset's format").choices(['csv', 'jsonl']))
-    .addOption(new Option('--compression <compression>', "override the dataset's compression").choices(['gzip', 'none']))
+    .addOption(new Option('--format <format>', "override the dataset's format").choices(FORMATS))
+    .addOption(new Option('--compression <compression>', "override the dataset's compression").choices(COMPRESSIONS))
     .option('--max-parallel <n>', 'with --where: deliveries running at once per run (default 20)')
     .addOption(new Option('--page-size <n>', 'with --where: profiles per workflow run before it continues as new (default 500)').hideHelp())
     .option('--paused', 'create the schedule paused')
@@ -167,8 +169,8 @@ export function addScheduleCommands(program: Command): void {
           ...(opts.every !== undefined ? { everyMs: parseDuration('--every', opts.every, { minMs: 1000, maxMs: 366 * DAY_MS }) } : {}),
           overlap: parseOverlap('--overlap', opts.overlap),
           catchupWindowMs: parseDuration('--catchup-window', opts.catchupWindow, { minMs: 10_000, maxMs: 366 * DAY_MS }),
-          ...(opts.format ? { format: parseFormat(opts.format) } : {}),
-          ...(opts.compression ? { compression: parseCompression(opts.compression) } : {}),
+          ...(opts.format ? { format: checkFormat(opts.format) } : {}),
+          ...(opts.compression ? { compression: checkCompression(opts.compression) } : {}),
           ...(maxParallel !== undefined ? { maxParallel } : {}),
           ...(pageSize !== undefined ? { pageSize } : {}),
           ...(opts.paused ? { paused: true } : {}),

@@ -1,5 +1,5 @@
 import { ValidationError } from '../common/errors';
-import { COMPRESSIONS, DELIVERY_STATUSES, FORMATS, type Compression, type DeliveryStatus, type Format } from '../common/contracts/delivery';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../common/contracts/delivery';
 
 /** `key=value` pairs; the value may itself contain '='. */
 export function parseAssignments(pairs: string[]): Record<string, string> {
@@ -12,20 +12,6 @@ export function parseAssignments(pairs: string[]): Record<string, string> {
     out[key] = pair.slice(eq + 1);
   }
   return out;
-}
-
-export function parseFormat(v: string | undefined): Format | undefined {
-  if (v === undefined) return undefined;
-  if (!(FORMATS as readonly string[]).includes(v)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}, not "${v}"`);
-  return v as Format;
-}
-
-export function parseCompression(v: string | undefined): Compression | undefined {
-  if (v === undefined) return undefined;
-  if (!(COMPRESSIONS as readonly string[]).includes(v)) {
-    throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}, not "${v}"`);
-  }
-  return v as Compression;
 }
 
 export function parseStatus(v: string | undefined): DeliveryStatus | undefined {

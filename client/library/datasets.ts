@@ -1,9 +1,10 @@
 import { validateDatasetId } from '../../common/domain/ids';
 import { assertSingleSelect, trimStatement } from '../../common/domain/sql-params';
-import { COMPRESSIONS, FORMATS, type Compression, type Format } from '../../common/contracts/delivery';
+import type { Compression, Format } from '../../common/contracts/delivery';
 import { ValidationError } from '../../common/errors';
 import { outputColumnType, prepareWithKeyColumns, QueryRefused } from '../../common/source/describe-query';
 import * as store from '../../common/store/datasets';
+import { checkCompression, checkFormat } from './file-format';
 import type { LibraryDeps } from './library-deps';
 
 export interface DatasetInput {
@@ -27,12 +28,8 @@ export class Datasets {
   /** Checks the SQL against the source database (syntax, tables, key columns) before saving it. */
   async set(id: string, input: DatasetInput): Promise<store.DatasetRow> {
     validateDatasetId(id);
-    const format = input.format ?? 'csv';
-    const compression = input.compression ?? 'gzip';
-    if (!FORMATS.includes(format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}, not "${String(format)}"`);
-    if (!COMPRESSIONS.includes(compression)) {
-      throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}, not "${String(compression)}"`);
-    }
+    const format = checkFormat(input.format ?? 'csv');
+    const compression = checkCompression(input.compression ?? 'gzip');
     if (input.keyColumns.length === 0 || input.keyColumns.some((k) => k.trim() === '')) {
       throw new ValidationError('--key needs one or more column names, e.g. --key id or --key tenant_id,id');
     }

@@ -1,14 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import {
-  COMPRESSIONS,
-  FORMATS,
-  workflowIdFor,
-  type Compression,
-  type DeliveryInput,
-  type DeliveryView,
-  type Format,
-} from '../../common/contracts/delivery';
+import { workflowIdFor, type Compression, type DeliveryInput, type DeliveryView, type Format } from '../../common/contracts/delivery';
 import { deliverableDestination } from '../../common/domain/destination';
 import { newDeliveryId } from '../../common/domain/ids';
 import { ConflictError, DatashareError, ValidationError } from '../../common/errors';
@@ -16,6 +8,7 @@ import { getDataset } from '../../common/store/datasets';
 import * as store from '../../common/store/deliveries';
 import { getProfile } from '../../common/store/profiles';
 import { deliveryWorkflow } from '../../workflows';
+import { checkCompression, checkFormat } from './file-format';
 import type { LibraryDeps } from './library-deps';
 import { pollUntil } from './poll-until';
 
@@ -58,10 +51,8 @@ export class Deliveries {
     const profile = await getProfile(metaPool, profileId);
     const dataset = await getDataset(metaPool, datasetId);
     deliverableDestination(profile, dataset.sql);
-    const format = opts.format ?? dataset.format;
-    const compression = opts.compression ?? dataset.compression;
-    if (!FORMATS.includes(format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}`);
-    if (!COMPRESSIONS.includes(compression)) throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}`);
+    const format = checkFormat(opts.format ?? dataset.format);
+    const compression = checkCompression(opts.compression ?? dataset.compression);
     if (opts.fullRefresh && !dataset.incrementalColumn) {
       throw new ValidationError(`--full-refresh applies to incremental datasets; "${datasetId}" always sends everything`);
     }

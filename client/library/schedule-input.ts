@@ -1,9 +1,10 @@
 import type { ScheduleOptions } from '@temporalio/client';
-import { COMPRESSIONS, FORMATS, type Compression, type Format } from '../../common/contracts/delivery';
+import type { Compression, Format } from '../../common/contracts/delivery';
 import type { ScheduleTarget } from '../../common/contracts/schedules';
 import { formatDuration } from '../../common/domain/durations';
 import { ValidationError } from '../../common/errors';
 import { DEFAULT_MAX_PARALLEL, DEFAULT_PAGE_SIZE } from '../../workflows/fan-out';
+import { checkCompression, checkFormat } from './file-format';
 import { OVERLAP_POLICIES, type OverlapName } from './overlap-policies';
 import { MEMO_KEY, type ScheduleMemo } from './schedule-view';
 
@@ -58,10 +59,8 @@ export function checkScheduleInput(input: ScheduleCreateInput): CheckedSchedule 
   if (!Object.prototype.hasOwnProperty.call(OVERLAP_POLICIES, overlap)) throw new ValidationError(`unknown overlap policy "${String(overlap)}"`);
   const catchupWindowMs = input.catchupWindowMs ?? DEFAULT_CATCHUP_WINDOW_MS;
   if (catchupWindowMs < MIN_CATCHUP_WINDOW_MS) throw new ValidationError('--catchup-window must be at least 10s (Temporal\'s minimum)');
-  if (input.format !== undefined && !FORMATS.includes(input.format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}`);
-  if (input.compression !== undefined && !COMPRESSIONS.includes(input.compression)) {
-    throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}`);
-  }
+  if (input.format !== undefined) checkFormat(input.format);
+  if (input.compression !== undefined) checkCompression(input.compression);
   if (target.kind === 'profile' && (input.maxParallel !== undefined || input.pageSize !== undefined)) {
     throw new ValidationError('--max-parallel applies to --where schedules only (a profile schedule runs one delivery)');
   }
