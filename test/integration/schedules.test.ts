@@ -57,7 +57,7 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
 
   beforeAll(async () => {
     // The CLI runs from dist/ once built (npm test builds first); without this file it would lack `schedule`.
-    if (existsSync(join(REPO_ROOT, 'dist', 'client', 'cli.js')) && !existsSync(join(REPO_ROOT, 'dist', 'client', 'cli-schedule.js'))) {
+    if (existsSync(join(REPO_ROOT, 'dist', 'client', 'cli.js')) && !existsSync(join(REPO_ROOT, 'dist', 'client', 'cli', 'schedule.js'))) {
       throw new Error('dist/ predates `datashare schedule`: run `npm run build` (npm test does) before this file');
     }
     h = await startHarness({ taskQueue });

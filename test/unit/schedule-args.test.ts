@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../common/errors';
 import { canonicalWhere, deliveryStamp, fnv1a32Hex, nominalTimeFromWorkflowId, profileScheduleId, scheduledDeliveryId, whereScheduleId } from '../../common/contracts/schedule-ids';
 import { formatDuration, parseDuration } from '../../common/domain/durations';
-import { parseTime, parseWhere, validateCron, validateTimezone } from '../../client/schedule-args';
+import { parseTime, parseWhere, validateCron, validateTimezone } from '../../client/cli/arg-grammar';
 
 function message(fn: () => unknown): string {
   try {

@@ -1,86 +1,20 @@
 import { Option, type Command } from 'commander';
-import { validateProfileId } from '../common/domain/ids';
-import { ValidationError } from '../common/errors';
-import { COMPRESSIONS, FORMATS } from '../common/contracts/delivery';
-import type { ScheduleTarget } from '../common/contracts/schedules';
-import { Datashare } from './datashare';
-import { oneLine, printJson } from './output';
-import { checkCompression, checkFormat } from './library/file-format';
-import { parsePositiveInt } from './parse-args';
-import { parseDuration } from '../common/domain/durations';
-import { OVERLAP_POLICIES } from './library/overlap-policies';
-import {
-  parseOverlap,
-  parseTime,
-  parseWhere,
-  validateCron,
-  validateTimezone,
-} from './schedule-args';
-import { MAX_PARALLEL_LIMIT } from './library/schedule-input';
-import type { Schedules } from './library/schedules';
-import type { ScheduleView } from './library/schedule-view';
+import { COMPRESSIONS, FORMATS } from '../../common/contracts/delivery';
+import type { ScheduleTarget } from '../../common/contracts/schedules';
+import { parseDuration } from '../../common/domain/durations';
+import { validateProfileId } from '../../common/domain/ids';
+import { ValidationError } from '../../common/errors';
+import { checkCompression, checkFormat } from '../library/file-format';
+import { OVERLAP_POLICIES } from '../library/overlap-policies';
+import { MAX_PARALLEL_LIMIT } from '../library/schedule-input';
+import { parseOverlap, parsePositiveInt, parseTime, parseWhere, validateCron, validateTimezone } from './arg-grammar';
+import { printJson } from './output';
+import { scheduleDetails, scheduleLine } from './schedule-output';
+import { withDatashare } from './with-datashare';
 
 const DAY_MS = 86_400_000;
 
 const OVERLAP_CHOICES = Object.keys(OVERLAP_POLICIES);
-
-function withSchedules<A extends unknown[]>(fn: (s: Schedules, ...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    const ds = new Datashare();
-    try {
-      await fn(ds.schedules, ...args);
-    } finally {
-      await ds.close();
-    }
-  };
-}
-
-function describeTarget(v: ScheduleView): string {
-  if (v.profileId !== null) return `profile ${v.profileId}`;
-  const filter = Object.entries(v.where ?? {})
-    .map(([k, val]) => `${k}=${val}`)
-    .join(',');
-  return `every profile where ${filter}`;
-}
-
-function describeWhen(v: ScheduleView): string {
-  return v.cron !== null ? `cron "${v.cron}" (${v.timezone ?? 'UTC'})` : `every ${v.every ?? '?'}`;
-}
-
-function scheduleLine(v: ScheduleView): string {
-  const state = v.paused ? 'paused' : 'active';
-  return `${v.id}  ${state.padEnd(6)}  ${describeWhen(v)}  ${v.datasetId} → ${describeTarget(v)}  next ${v.nextRuns[0] ?? '-'}`;
-}
-
-function scheduleDetails(v: ScheduleView): string {
-  const lines = [`schedule   ${v.id}`];
-  let delivers = `dataset ${v.datasetId} to ${describeTarget(v)}`;
-  if (v.matchingProfiles !== undefined) delivers += ` (${v.matchingProfiles} match now)`;
-  if (v.maxParallel !== null) delivers += `, ${v.maxParallel} at once`;
-  if (v.format || v.compression) delivers += ` as ${v.format ?? 'dataset format'}/${v.compression ?? 'dataset compression'}`;
-  lines.push(`delivers   ${delivers}`);
-  lines.push(`when       ${describeWhen(v)}`);
-  lines.push(`policy     overlap ${v.overlap}, catch-up window ${v.catchupWindow}`);
-  lines.push(`state      ${v.paused ? 'paused' : 'active'}${v.note ? `  (${oneLine(v.note)})` : ''}`);
-  lines.push(`next runs  ${v.nextRuns.length ? v.nextRuns.join(', ') : '-'}`);
-  if (v.actionsTaken !== undefined) {
-    lines.push(`runs       ${v.actionsTaken} taken, ${v.skippedOverlap ?? 0} skipped (overlap), ${v.missedCatchupWindow ?? 0} missed (catch-up window)`);
-  }
-  for (const r of v.running ?? []) lines.push(`running    ${r.workflowId}`);
-  for (const a of v.recentActions ?? []) {
-    const d = a.deliveries;
-    const counts =
-      v.profileId !== null
-        ? d.deliveryIds.length
-          ? `delivery ${d.deliveryIds[0]} ${d.completed ? 'completed' : d.failed ? 'failed' : d.cancelled ? 'cancelled' : 'running'}`
-          : 'no delivery registered'
-        : `${d.total} deliveries: ${d.completed} completed, ${d.failed} failed, ${d.running} running${d.cancelled ? `, ${d.cancelled} cancelled` : ''}`;
-    lines.push(`run        ${a.scheduledAt}  ${(a.runStatus ?? '?').toLowerCase().padEnd(9)}  ${counts}`);
-    for (const f of d.failures.slice(0, 5)) lines.push(`             ${f.deliveryId}  ${f.profileId}  ${f.error.type}: ${oneLine(f.error.message)}`);
-    if (d.failures.length > 5) lines.push(`             … ${d.failures.length - 5} more: datashare deliveries --status failed --dataset ${v.datasetId}`);
-  }
-  return lines.join('\n');
-}
 
 interface CreateOptions {
   where?: string[];
@@ -136,7 +70,7 @@ export function addScheduleCommands(program: Command): void {
     .option('--note <text>', 'a note kept with the schedule (shown by show)')
     .option('--json', 'print the schedule as JSON')
     .action(
-      withSchedules(async (s, first: string, second: string | undefined, opts: CreateOptions) => {
+      withDatashare(async ({ schedules: s }, first: string, second: string | undefined, opts: CreateOptions) => {
         let target: ScheduleTarget;
         let datasetId: string;
         if (opts.where !== undefined) {
@@ -189,7 +123,7 @@ export function addScheduleCommands(program: Command): void {
     .description("this deployment's schedules (those whose runs go to DATASHARE_TASK_QUEUE)")
     .option('--json', 'print a JSON array')
     .action(
-      withSchedules(async (s, opts: { json?: boolean }) => {
+      withDatashare(async ({ schedules: s }, opts: { json?: boolean }) => {
         const all = await s.list();
         if (opts.json) printJson(all);
         else for (const v of all) process.stdout.write(`${scheduleLine(v)}\n`);
@@ -201,7 +135,7 @@ export function addScheduleCommands(program: Command): void {
     .description('one schedule: spec, policies, paused/note, next runs, and the deliveries of its recent runs')
     .option('--json', 'print JSON')
     .action(
-      withSchedules(async (s, id: string, opts: { json?: boolean }) => {
+      withDatashare(async ({ schedules: s }, id: string, opts: { json?: boolean }) => {
         const v = await s.show(id);
         if (opts.json) printJson(v);
         else process.stdout.write(`${scheduleDetails(v)}\n`);
@@ -214,7 +148,7 @@ export function addScheduleCommands(program: Command): void {
     .option('--note <text>', 'why, for whoever looks next')
     .option('--json', 'print the schedule as JSON')
     .action(
-      withSchedules(async (s, id: string, opts: { note?: string; json?: boolean }) => {
+      withDatashare(async ({ schedules: s }, id: string, opts: { note?: string; json?: boolean }) => {
         const v = await s.pause(id, opts.note);
         if (opts.json) printJson(v);
         else process.stdout.write(`paused ${id}${v.note ? `: ${v.note}` : ''}\n`);
@@ -227,7 +161,7 @@ export function addScheduleCommands(program: Command): void {
     .option('--note <text>', 'replaces the pause note')
     .option('--json', 'print the schedule as JSON')
     .action(
-      withSchedules(async (s, id: string, opts: { note?: string; json?: boolean }) => {
+      withDatashare(async ({ schedules: s }, id: string, opts: { note?: string; json?: boolean }) => {
         const v = await s.unpause(id, opts.note);
         if (opts.json) printJson(v);
         else process.stdout.write(`unpaused ${id}; next run ${v.nextRuns[0] ?? '-'}\n`);
@@ -240,7 +174,7 @@ export function addScheduleCommands(program: Command): void {
     .addOption(new Option('--overlap <policy>', "override the schedule's overlap policy for this run").choices(OVERLAP_CHOICES))
     .option('--json', 'print JSON')
     .action(
-      withSchedules(async (s, id: string, opts: { overlap?: string; json?: boolean }) => {
+      withDatashare(async ({ schedules: s }, id: string, opts: { overlap?: string; json?: boolean }) => {
         const r = await s.trigger(id, opts.overlap !== undefined ? parseOverlap('--overlap', opts.overlap) : undefined);
         if (opts.json) printJson(r);
         else process.stdout.write(`triggered ${id}\n`);
@@ -261,7 +195,7 @@ export function addScheduleCommands(program: Command): void {
     .addOption(new Option('--overlap <policy>', 'how the backfilled runs overlap').choices(OVERLAP_CHOICES).default('buffer-all'))
     .option('--json', 'print JSON')
     .action(
-      withSchedules(async (s, id: string, opts: { from: string; to: string; overlap: string; json?: boolean }) => {
+      withDatashare(async ({ schedules: s }, id: string, opts: { from: string; to: string; overlap: string; json?: boolean }) => {
         const now = new Date();
         const r = await s.backfill(id, parseTime('--from', opts.from, now), parseTime('--to', opts.to, now), parseOverlap('--overlap', opts.overlap));
         if (opts.json) printJson(r);
@@ -274,7 +208,7 @@ export function addScheduleCommands(program: Command): void {
     .description('delete the schedule (a run in progress finishes; its deliveries stay on record)')
     .option('--json', 'print JSON')
     .action(
-      withSchedules(async (s, id: string, opts: { json?: boolean }) => {
+      withDatashare(async ({ schedules: s }, id: string, opts: { json?: boolean }) => {
         const r = await s.delete(id);
         if (opts.json) printJson(r);
         else {

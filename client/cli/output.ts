@@ -1,4 +1,4 @@
-import type { DeliveryView } from '../common/contracts/delivery';
+import type { DeliveryView } from '../../common/contracts/delivery';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

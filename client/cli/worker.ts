@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import { parsePositiveInt } from './arg-grammar';
+
+/** `datashare worker`: the worker itself is loaded only when this command runs. */
+export function addWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run a worker: executes delivery workflows and their activities until SIGINT/SIGTERM')
+    .option('--max-concurrent-files <n>', 'files this worker exports at once; bounds its memory (about 180 MB + 50 MB per file)', '2')
+    .action(async (opts: { maxConcurrentFiles: string }) => {
+      const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
+      const { runWorker } = await import('../../worker/main');
+      await runWorker(max ? { maxConcurrentFiles: max } : {});
+    });
+}
