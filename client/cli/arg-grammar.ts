@@ -1,7 +1,9 @@
+import { parseDuration } from '../../common/domain/durations';
 import { validatePropertyName } from '../../common/domain/ids';
 import { ValidationError } from '../../common/errors';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../common/contracts/delivery';
 import { OVERLAP_POLICIES, type OverlapName } from '../library/overlap-policies';
+import { MIN_CATCHUP_WINDOW_MS } from '../library/schedule-input';
 
 /** `key=value` pairs; the value may itself contain '='. */
 export function parseAssignments(pairs: string[]): Record<string, string> {
@@ -63,12 +65,21 @@ export function parseSize(name: string, v: string | undefined): number | undefin
   return bytes;
 }
 
-/** Durations like 90s, 15m, 1h, 2d (whole numbers). */
-export function parseDurationSeconds(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const m = /^(\d+)\s*(s|m|h|d)$/.exec(v.trim());
-  if (!m) throw new ValidationError(`${name} must be a duration such as 90s, 15m, 1h or 2d, not "${v}"`);
-  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+const DAY_MS = 86_400_000;
+
+/** Every duration flag and its bounds; all of them read the one duration grammar (common/domain/durations.ts). */
+const DURATION_FLAGS = {
+  '--every': { minMs: 1_000, maxMs: 366 * DAY_MS },
+  '--catchup-window': { minMs: MIN_CATCHUP_WINDOW_MS, maxMs: 366 * DAY_MS },
+  // Stored in lookback_seconds, a 32-bit integer column: 24855 days is the most whole days it holds.
+  '--lookback': { minMs: 0, maxMs: 24_855 * DAY_MS },
+} as const;
+
+export type DurationFlag = keyof typeof DURATION_FLAGS;
+
+/** A duration flag's value in milliseconds (whole seconds): `30s`, `15m`, `1h30m`, `7d`. */
+export function parseDurationFlag(flag: DurationFlag, v: string): number {
+  return parseDuration(flag, v, DURATION_FLAGS[flag]);
 }
 
 export function parseOverlap(name: string, v: string): OverlapName {

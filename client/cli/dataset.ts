@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { COMPRESSIONS, FORMATS } from '../../common/contracts/delivery';
 import { checkCompression, checkFormat } from '../library/file-format';
-import { parseDurationSeconds, parseKeyColumns } from './arg-grammar';
+import { parseDurationFlag, parseKeyColumns } from './arg-grammar';
 import { printJson } from './output';
 import { withDatashare } from './with-datashare';
 
@@ -25,7 +25,7 @@ export function addDatasetCommands(program: Command): void {
           id: string,
           opts: { sql: string; key: string; format: string; compression: string; incremental?: string; lookback?: string; json?: boolean },
         ) => {
-          const lookbackSeconds = parseDurationSeconds('--lookback', opts.lookback);
+          const lookbackSeconds = opts.lookback !== undefined ? parseDurationFlag('--lookback', opts.lookback) / 1000 : undefined;
           const d = await ds.setDataset(id, {
             sql: opts.sql,
             keyColumns: parseKeyColumns(opts.key),

@@ -1,18 +1,15 @@
 import { Option, type Command } from 'commander';
 import { COMPRESSIONS, FORMATS } from '../../common/contracts/delivery';
 import type { ScheduleTarget } from '../../common/contracts/schedules';
-import { parseDuration } from '../../common/domain/durations';
 import { validateProfileId } from '../../common/domain/ids';
 import { ValidationError } from '../../common/errors';
 import { checkCompression, checkFormat } from '../library/file-format';
 import { OVERLAP_POLICIES } from '../library/overlap-policies';
 import { MAX_PARALLEL_LIMIT } from '../library/schedule-input';
-import { parseOverlap, parsePositiveInt, parseTime, parseWhere, validateCron, validateTimezone } from './arg-grammar';
+import { parseDurationFlag, parseOverlap, parsePositiveInt, parseTime, parseWhere, validateCron, validateTimezone } from './arg-grammar';
 import { printJson } from './output';
 import { scheduleDetails, scheduleLine } from './schedule-output';
 import { withDatashare } from './with-datashare';
-
-const DAY_MS = 86_400_000;
 
 const OVERLAP_CHOICES = Object.keys(OVERLAP_POLICIES);
 
@@ -100,9 +97,9 @@ export function addScheduleCommands(program: Command): void {
           target,
           ...(opts.cron !== undefined ? { cron: validateCron(opts.cron) } : {}),
           ...(opts.timezone !== undefined ? { timezone: validateTimezone(opts.timezone) } : {}),
-          ...(opts.every !== undefined ? { everyMs: parseDuration('--every', opts.every, { minMs: 1000, maxMs: 366 * DAY_MS }) } : {}),
+          ...(opts.every !== undefined ? { everyMs: parseDurationFlag('--every', opts.every) } : {}),
           overlap: parseOverlap('--overlap', opts.overlap),
-          catchupWindowMs: parseDuration('--catchup-window', opts.catchupWindow, { minMs: 10_000, maxMs: 366 * DAY_MS }),
+          catchupWindowMs: parseDurationFlag('--catchup-window', opts.catchupWindow),
           ...(opts.format ? { format: checkFormat(opts.format) } : {}),
           ...(opts.compression ? { compression: checkCompression(opts.compression) } : {}),
           ...(maxParallel !== undefined ? { maxParallel } : {}),
