@@ -1,9 +1,14 @@
-import { parseDuration } from '../../common/domain/durations';
+import { parseDuration, readDuration } from '../../common/domain/durations';
 import { validatePropertyName } from '../../common/domain/ids';
 import { ValidationError } from '../../common/errors';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../common/contracts/delivery';
 import { OVERLAP_POLICIES, type OverlapName } from '../library/overlap-policies';
 import { MIN_CATCHUP_WINDOW_MS } from '../library/schedule-input';
+
+/*
+ * The CLI's argument grammar: how every flag's value is read, and what is refused
+ * with which message. Durations and times share one duration grammar.
+ */
 
 /** `key=value` pairs; the value may itself contain '='. */
 export function parseAssignments(pairs: string[]): Record<string, string> {
@@ -28,19 +33,6 @@ export function parseStatus(v: string | undefined): DeliveryStatus | undefined {
 
 export function parseKeyColumns(v: string): string[] {
   return v.split(',').map((k) => k.trim());
-}
-
-export function parseSince(v: string | undefined): Date | undefined {
-  if (v === undefined) return undefined;
-  const rel = /^(\d+)([smhd])$/.exec(v);
-  if (rel) {
-    const ms = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(Date.now() - Number(rel[1]) * ms);
-  }
-  // Only ISO-shaped times: Date.parse('5') would quietly mean the year 2001.
-  const t = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : Number.NaN;
-  if (Number.isNaN(t)) throw new ValidationError(`--since must be a time (2026-11-27T00:00:00Z) or a duration ago (90m, 24h, 7d), not "${v}"`);
-  return new Date(t);
 }
 
 export function parsePositiveInt(name: string, v: string | undefined, max = 1_000_000): number | undefined {
@@ -80,6 +72,23 @@ export type DurationFlag = keyof typeof DURATION_FLAGS;
 /** A duration flag's value in milliseconds (whole seconds): `30s`, `15m`, `1h30m`, `7d`. */
 export function parseDurationFlag(flag: DurationFlag, v: string): number {
   return parseDuration(flag, v, DURATION_FLAGS[flag]);
+}
+
+/**
+ * A point in time, for --since, --from and --to: ISO 8601 (`2026-11-27T00:00:00Z`,
+ * `2026-11-27`) or a duration ago in the one duration grammar (`90m`, `24h`, `1h30m`).
+ */
+export function parseTime(name: string, v: string, now: Date = new Date()): Date {
+  const ago = readDuration(name, v);
+  const s = v.trim();
+  // Only ISO-shaped times: Date.parse('5') would quietly mean the year 2001.
+  const iso = /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s) : Number.NaN;
+  // A duration too long to subtract (`99999999999d`) gives an Invalid Date, refused like any non-time.
+  const time = new Date(ago !== undefined ? now.getTime() - ago : iso);
+  if (Number.isNaN(time.getTime())) {
+    throw new ValidationError(`${name} must be a time (2026-11-27T00:00:00Z) or a duration ago (90m, 24h, 7d), not "${v}"`);
+  }
+  return time;
 }
 
 export function parseOverlap(name: string, v: string): OverlapName {
@@ -160,16 +169,4 @@ export function parseWhere(values: string[]): Record<string, string> {
   }
   if (Object.keys(out).length === 0) throw new ValidationError(`--where needs at least one key=value; ${example}`);
   return out;
-}
-
-const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** A point in time: ISO 8601 (`2026-11-27T00:00:00Z`) or a duration ago (`90m`, `24h`, `7d`). */
-export function parseTime(name: string, v: string, now: Date = new Date()): Date {
-  const rel = /^(\d+)([smhd])$/.exec(v.trim());
-  if (rel) return new Date(now.getTime() - Number(rel[1]) * UNIT_MS[rel[2]]);
-  // Only ISO-shaped times: Date.parse('5') would quietly mean the year 2001.
-  const t = /^\d{4}-\d{2}-\d{2}/.test(v.trim()) ? Date.parse(v.trim()) : Number.NaN;
-  if (Number.isNaN(t)) throw new ValidationError(`${name} must be a time (2026-11-27T00:00:00Z) or a duration ago (90m, 24h, 7d), not "${v}"`);
-  return new Date(t);
 }

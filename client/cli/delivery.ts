@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { COMPRESSIONS, FORMATS } from '../../common/contracts/delivery';
 import { ValidationError } from '../../common/errors';
 import { checkCompression, checkFormat } from '../library/file-format';
-import { parsePositiveInt, parseSince, parseSize, parseStatus } from './arg-grammar';
+import { parsePositiveInt, parseSize, parseStatus, parseTime } from './arg-grammar';
 import { EXIT_FAILED, ExitCode } from './exit-codes';
 import { followOrPrint } from './follow-delivery';
 import { deliveryDetails, deliveryLine, printJson } from './output';
@@ -72,7 +72,7 @@ export function addDeliveryCommands(program: Command): void {
         ) => {
           if (opts.failed) {
             if (id) throw new ValidationError('give either a delivery id or --failed, not both');
-            const since = parseSince(opts.since);
+            const since = opts.since !== undefined ? parseTime('--since', opts.since) : undefined;
             const maxParallel = parsePositiveInt('--max-parallel', opts.maxParallel);
             const results = await ds.replayFailed(
               { ...(since ? { since } : {}), ...(opts.profile ? { profileId: opts.profile } : {}), ...(opts.dataset ? { datasetId: opts.dataset } : {}) },
@@ -135,7 +135,7 @@ export function addDeliveryCommands(program: Command): void {
       withDatashare(
         async (ds, opts: { status?: string; profile?: string; dataset?: string; since?: string; limit?: string; json?: boolean }) => {
           const status = parseStatus(opts.status);
-          const since = parseSince(opts.since);
+          const since = opts.since !== undefined ? parseTime('--since', opts.since) : undefined;
           const limit = parsePositiveInt('--limit', opts.limit);
           const list = await ds.listDeliveries({
             ...(status ? { status } : {}),

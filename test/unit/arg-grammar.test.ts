@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration } from '../../common/domain/durations';
 import { ValidationError } from '../../common/errors';
-import { parseDurationFlag, type DurationFlag } from '../../client/cli/arg-grammar';
+import { parseDurationFlag, parseTime, type DurationFlag } from '../../client/cli/arg-grammar';
 
 function message(fn: () => unknown): string {
   try {
@@ -53,5 +53,34 @@ describe('one duration grammar for every duration flag', () => {
     for (const ms of [0, 1000, 90_000, 5_400_000, DAY_MS + 1000, 366 * DAY_MS]) {
       expect(parseDurationFlag('--lookback', formatDuration(ms))).toBe(ms);
     }
+  });
+});
+
+describe('one time grammar for --since, --from and --to', () => {
+  const now = new Date('2026-11-27T12:00:00Z');
+  const at = (flag: string, v: string): string => parseTime(flag, v, now).toISOString();
+
+  it.each(['--since', '--from', '--to'])('%s reads ISO 8601 and durations ago alike', (flag) => {
+    expect(at(flag, '2026-11-01T00:00:00Z')).toBe('2026-11-01T00:00:00.000Z');
+    expect(at(flag, '2026-11-01T01:00:00+01:00')).toBe('2026-11-01T00:00:00.000Z');
+    expect(at(flag, '2026-11-01')).toBe('2026-11-01T00:00:00.000Z');
+    expect(at(flag, '90m')).toBe('2026-11-27T10:30:00.000Z');
+    expect(at(flag, '24h')).toBe('2026-11-26T12:00:00.000Z');
+    expect(at(flag, '7d')).toBe('2026-11-20T12:00:00.000Z');
+    expect(at(flag, ' 2h ')).toBe('2026-11-27T10:00:00.000Z');
+    // The duration grammar's, so what --every takes works as "that long ago" too.
+    expect(at(flag, '1h30m')).toBe('2026-11-27T10:30:00.000Z');
+    expect(at(flag, '0s')).toBe(now.toISOString());
+  });
+
+  it('refuses what is neither, naming the flag', () => {
+    const expected = 'must be a time (2026-11-27T00:00:00Z) or a duration ago (90m, 24h, 7d)';
+    expect(message(() => parseTime('--since', 'notatime', now))).toBe(`--since ${expected}, not "notatime"`);
+    // Date.parse('5') would be a time in 2001.
+    expect(message(() => parseTime('--since', '5', now))).toBe(`--since ${expected}, not "5"`);
+    expect(message(() => parseTime('--from', '2026-13-45', now))).toBe(`--from ${expected}, not "2026-13-45"`);
+    expect(message(() => parseTime('--to', '', now))).toContain(`--to ${expected}`);
+    expect(message(() => parseTime('--since', '99999999999d', now))).toContain(`--since ${expected}`);
+    expect(message(() => parseTime('--since', '30m1h', now))).toContain('largest to smallest');
   });
 });
