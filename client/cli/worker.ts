@@ -6,7 +6,7 @@ export function addWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description('run a worker: executes delivery workflows and their activities until SIGINT/SIGTERM')
-    .option('--max-concurrent-files <n>', 'files this worker exports at once; bounds its memory (about 180 MB + 50 MB per file)', '2')
+    .option('--max-concurrent-files <n>', 'files this worker exports at once; bounds its memory (about 175 MB idle plus about 31 MiB per file; README, Large shares)', '2')
     .action(async (opts: { maxConcurrentFiles: string }) => {
       const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
       const { runWorker } = await import('../../worker/main');
