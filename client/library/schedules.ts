@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../common/erro
 import * as datasets from '../../common/store/datasets';
 import { countMatchingProfiles } from '../../common/store/profile-filter';
 import * as profiles from '../../common/store/profiles';
-import { deliveriesWithIdPrefix } from '../../common/store/round-deliveries';
+import { listRoundDeliveries } from '../../common/store/round-deliveries';
 import { fanOutDeliveryWorkflow, scheduledDeliveryWorkflow } from '../../workflows';
 import type { LibraryDeps } from './library-deps';
 import { OVERLAP_POLICIES, overlapName, type OverlapName } from './overlap-policies';
@@ -152,7 +152,7 @@ export class Schedules {
   /** The deliveries one run made: same dataset, id stamped with the run's time and hashed with this schedule. */
   async roundDeliveries(scheduleId: string, memo: ScheduleMemo, scheduledAt: Date): Promise<RoundDeliveries> {
     const stamp = `${deliveryStamp(scheduledAt)}-`;
-    const rows = await deliveriesWithIdPrefix(this.deps.metaPool, {
+    const rows = await listRoundDeliveries(this.deps.metaPool, {
       datasetId: memo.datasetId,
       idPrefix: stamp,
       ...(memo.target.kind === 'profile' ? { profileId: memo.target.profileId } : {}),

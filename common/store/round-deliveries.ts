@@ -17,7 +17,7 @@ export interface StampedDelivery {
  * at the same time share the prefix: the caller tells its own apart by the rest
  * of the id.
  */
-export async function deliveriesWithIdPrefix(
+export async function listRoundDeliveries(
   db: Queryable,
   q: { datasetId: string; idPrefix: string; profileId?: string },
 ): Promise<StampedDelivery[]> {
