@@ -59,4 +59,17 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The library is what a backend imports instead of shelling out: it must not depend on the CLI built on it.
+    files: ['client/datashare.ts', 'client/library/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'commander', message: 'The library has no command line: parse arguments in client/cli/.' }],
+          patterns: [{ regex: '(^|/)cli(/|$)', message: 'The library may not import the CLI (client/cli.ts, client/cli/**); the CLI imports the library.' }],
+        },
+      ],
+    },
+  },
 );
