@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parsePositiveInt } from './arg-grammar';
 
-/** `datashare worker`: the worker itself is loaded only when this command runs. */
+/** `datashare worker`. The worker (and the Temporal worker runtime) is loaded only when this command runs, not by every command. */
 export function addWorkerCommand(program: Command): void {
   program
     .command('worker')
