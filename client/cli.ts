@@ -2,11 +2,15 @@ import { Command, CommanderError } from 'commander';
 import { DatashareError, exitCodeFor } from '../common/errors';
 import { addDatasetCommands } from './cli/dataset';
 import { addDeliveryCommands } from './cli/delivery';
+import { addDoctorCommand } from './cli/doctor';
 import { EXIT_FAILED, EXIT_USAGE, ExitCode } from './cli/exit-codes';
 import { addMigrateCommand } from './cli/migrate';
 import { addProfileCommands } from './cli/profile';
 import { addScheduleCommands } from './cli/schedule';
 import { addWorkerCommand } from './cli/worker';
+import { useLocalStackIfUnconfigured } from './cli/local-stack';
+import { loadConfig } from '../common/infra/config';
+import { explainUnreachable } from '../common/infra/service-errors';
 
 /** The `datashare` command: bin/datashare loads this file and calls main(). Each command group has its file in cli/. */
 export function buildProgram(): Command {
@@ -14,7 +18,9 @@ export function buildProgram(): Command {
     .description(
       "Deliver datasets from Postgres into end users' own S3 buckets through cross-account IAM roles.\n" +
         'Configuration: DATABASE_URL, SOURCE_DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATASHARE_TASK_QUEUE,\n' +
-        'and the AWS SDK variables (AWS_ACCESS_KEY_ID, AWS_REGION, AWS_ENDPOINT_URL, ...).',
+        'and the AWS SDK variables (AWS_ACCESS_KEY_ID, AWS_REGION, AWS_ENDPOINT_URL, ...).\n' +
+        "Inside a checkout with nothing of these set, the local stack's settings (.stack/env) are used, as stderr says.\n" +
+        'DATASHARE_DEBUG=1 prints stack traces of unexpected errors.',
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -25,10 +31,18 @@ export function buildProgram(): Command {
   addDeliveryCommands(program);
   addWorkerCommand(program);
   addScheduleCommands(program);
+  addDoctorCommand(program);
   return program;
 }
 
+/** Postgres's undefined_table on one of our own tables: a database that was never migrated. */
+function isMissingOurTable(e: unknown): boolean {
+  const pg = e as { code?: unknown; message?: unknown };
+  return pg?.code === '42P01' && typeof pg.message === 'string' && /relation "(profiles|datasets|deliveries|delivery_\w+|schema_migrations)"/.test(pg.message);
+}
+
 export async function main(argv: string[]): Promise<number> {
+  useLocalStackIfUnconfigured(process.env, (line) => process.stderr.write(`${line}\n`));
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -39,11 +53,22 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
+    const unreachable = explainUnreachable(e, loadConfig());
+    if (unreachable) {
+      process.stderr.write(`datashare: ${unreachable.message}\n`);
+      if (process.env.DATASHARE_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
+      return exitCodeFor(unreachable.type);
+    }
+    if (isMissingOurTable(e)) {
+      process.stderr.write('datashare: the datashare tables do not exist in DATABASE_URL yet: run datashare migrate\n');
+      return EXIT_FAILED;
+    }
     if (e instanceof DatashareError) {
       process.stderr.write(`datashare: ${e.type === 'ValidationError' ? 'invalid input' : e.type}: ${e.message}\n`);
       return exitCodeFor(e.type);
     }
     process.stderr.write(`datashare: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.DATASHARE_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
     return EXIT_FAILED;
   }
 }

@@ -93,7 +93,7 @@ export class Datashare {
     return this.profiles.sharerPrincipal(d);
   }
 
-  policies(id: string): Promise<EndUserPolicies & { sharerPrincipal: string }> {
+  policies(id: string): Promise<EndUserPolicies & { sharerPrincipal: string; destination: S3Destination }> {
     return this.profiles.policies(id);
   }
 

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { accountId, createRoleFromPolicies, ensureBucket, listKeys, uniqueName, type Account } from './local/end-user-account';
 import { REPO_ROOT, readStackEnv } from './local/stack-env';
+import { demoFollowUps } from './demo-follow-ups';
+import { workflowUrl } from '../client/cli/output';
+import { workflowIdFor } from '../common/contracts/delivery';
 
 /**
  * The demo: two end users onboarded the way real ones are (profile → policy →
@@ -96,7 +99,15 @@ async function main(): Promise<void> {
       const keys = await listKeys(u.account, u.bucket, u.prefix);
       process.stdout.write(`  the end user's bucket now holds ${keys.length} objects under ${u.prefix}\n`);
     }
-    process.stdout.write(`\nS3 endpoint (moto): ${process.env.AWS_ENDPOINT_URL}; inspect with: datashare delivery ${a.id}\n`);
+    const ui = process.env.DATASHARE_TEMPORAL_UI_URL;
+    process.stdout.write(`\nS3 endpoint (moto): ${process.env.AWS_ENDPOINT_URL}\n`);
+    if (ui) {
+      process.stdout.write(`Temporal Web UI: ${ui}\n`);
+      for (const d of [a, g]) process.stdout.write(`  delivery ${d.id}: ${workflowUrl(workflowIdFor(d.id))}\n`);
+    }
+    // Each line works pasted into a new shell in this checkout: the CLI finds the local stack's settings itself.
+    process.stdout.write(`\nTry, from this folder in any shell:\n`);
+    for (const cmd of demoFollowUps(a.id)) process.stdout.write(`  ${cmd}\n`);
     if (a.status !== 'completed' || g.status !== 'completed') process.exitCode = 1;
   } finally {
     worker.kill('SIGTERM');

@@ -36,9 +36,19 @@ export function deliveryDetails(d: DeliveryView): string {
   for (const f of d.files) lines.push(`file       s3://${d.bucket}/${f.key}  ${f.rows} rows  ${f.bytes} bytes  sha256 ${f.sha256}`);
   if (d.manifestKey) lines.push(`manifest   s3://${d.bucket}/${d.manifestKey}`);
   if (d.error) lines.push(`error      ${d.error.type}: ${d.error.message}`);
+  const url = workflowUrl(d.workflowId);
+  if (url) lines.push(`workflow   ${url}`);
   return lines.join('\n');
 }
 
 export function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').slice(0, 300);
+}
+
+/** The delivery's page in the Temporal Web UI, when its address is known (DATASHARE_TEMPORAL_UI_URL; the local stack sets it). */
+export function workflowUrl(workflowId: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const ui = env.DATASHARE_TEMPORAL_UI_URL;
+  if (!ui) return undefined;
+  const ns = env.TEMPORAL_NAMESPACE || 'default';
+  return `${ui.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(ns)}/workflows/${encodeURIComponent(workflowId)}`;
 }

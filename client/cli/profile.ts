@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { POLICY_FORMATS, cloudFormationTemplate, terraformConfig, type PolicyFormat } from '../../common/domain/role-templates';
 import { parseAssignments } from './arg-grammar';
 import { EXIT_FAILED, ExitCode } from './exit-codes';
 import { printJson } from './output';
@@ -63,11 +64,18 @@ export function addProfileCommands(program: Command): void {
     );
   profile
     .command('policy <id>')
-    .description("print the trust, permissions and bucket policies the end user pastes into AWS (set DATASHARE_SHARER_PRINCIPAL_ARN to name the sharer's principal; default: its account root)")
-    .option('--json', 'print one JSON object')
+    .description(
+      "print what the end user applies in their AWS account: the trust, permissions and bucket policies (json), or a\n" +
+        'CloudFormation template or Terraform configuration that creates the role with them and outputs its ARN.\n' +
+        "Set DATASHARE_SHARER_PRINCIPAL_ARN to name the sharer's principal (default: its account root).",
+    )
+    .addOption(new Option('--format <format>', 'what to print').choices(POLICY_FORMATS).default('json'))
+    .option('--json', 'print one JSON object (the three policies)')
     .action(
-      withDatashare(async (ds, id: string, opts: { json?: boolean }) => {
-        const p = await ds.policies(id);
+      withDatashare(async (ds, id: string, opts: { json?: boolean; format: PolicyFormat }) => {
+        const { destination, ...p } = await ds.policies(id);
+        if (opts.format === 'cloudformation') return printJson(cloudFormationTemplate(destination, p, p.sharerPrincipal));
+        if (opts.format === 'terraform') return void process.stdout.write(terraformConfig(destination, p, p.sharerPrincipal));
         if (opts.json) return printJson(p);
         process.stdout.write(`# 1. Trust policy of the role (trusts ${p.sharerPrincipal}, requires the ExternalId)\n`);
         process.stdout.write(`${JSON.stringify(p.trustPolicy, null, 2)}\n\n`);

@@ -66,10 +66,10 @@ export class Profiles {
     }
   }
 
-  async policies(id: string): Promise<EndUserPolicies & { sharerPrincipal: string }> {
+  async policies(id: string): Promise<EndUserPolicies & { sharerPrincipal: string; destination: S3Destination }> {
     const d = await this.destination(id);
     const sharerPrincipal = await this.sharerPrincipal(d);
-    return { sharerPrincipal, ...buildPolicies(d, sharerPrincipal) };
+    return { sharerPrincipal, ...buildPolicies(d, sharerPrincipal), destination: d };
   }
 
   async verify(id: string): Promise<VerifyReport> {

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../../common/infra/config';
+import { connectTimeoutMs } from '../../common/infra/pool';
 
 /**
  * The library's one connection to Temporal, shared by deliveries and schedules.
@@ -19,7 +20,7 @@ export class TemporalConnection {
 
   private async open(): Promise<{ connection: Connection; client: Client }> {
     try {
-      const connection = await Connection.connect({ address: this.config.temporalAddress });
+      const connection = await Connection.connect({ address: this.config.temporalAddress, connectTimeout: connectTimeoutMs() });
       return { connection, client: new Client({ connection, namespace: this.config.temporalNamespace }) };
     } catch (e) {
       // Not remembered: the next call tries to connect again.

@@ -9,8 +9,15 @@ import { Pool } from 'pg';
  * caller handles), so every client gets the same listener.
  */
 export function createPool(connectionString: string, max: number, onError: (e: Error) => void = () => undefined): Pool {
-  const pool = new Pool({ connectionString, max });
+  // pg waits forever for a connection by default: a dead database would hang every command.
+  const pool = new Pool({ connectionString, max, connectionTimeoutMillis: connectTimeoutMs() });
   pool.on('error', onError);
   pool.on('connect', (client) => client.on('error', onError));
   return pool;
+}
+
+/** DATASHARE_CONNECT_TIMEOUT_MS, default 10 s: long enough for a loaded database, short enough for an operator. */
+export function connectTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.DATASHARE_CONNECT_TIMEOUT_MS);
+  return Number.isInteger(n) && n > 0 ? n : 10_000;
 }

@@ -7,11 +7,11 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Pool } from 'pg';
-import { createAwsAccess } from '../common/infra/aws';
-import { loadConfig, type Config } from '../common/infra/config';
-import { createPool } from '../common/infra/pool';
-import { explainUnreachable, type Service } from '../common/infra/service-errors';
-import { migrationStatus } from '../common/store/migrate';
+import { createAwsAccess } from '../../common/infra/aws';
+import { loadConfig, type Config } from '../../common/infra/config';
+import { createPool } from '../../common/infra/pool';
+import { explainUnreachable, type Service } from '../../common/infra/service-errors';
+import { migrationStatus } from '../../common/store/migrate';
 
 export interface DoctorCheck {
   name: string;
@@ -24,6 +24,9 @@ export interface DoctorReport {
   ok: boolean;
   checks: DoctorCheck[];
 }
+
+/** A worker's long poll lasts up to about 70 s, so an idle one that runs has polled within this. */
+const RECENT_POLL_MS = 90_000;
 
 /** Connect and request deadlines: a doctor that hangs on a dead service is no doctor. */
 const TIMEOUT_MS = 5000;
@@ -93,7 +96,12 @@ async function checkTemporal(config: Config, checks: DoctorCheck[]): Promise<voi
         taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
       }),
     );
-    const n = pollers.pollers?.length ?? 0;
+    // Temporal keeps listing a poller for minutes after it left; one that polled lately is one that runs.
+    const recent = Date.now() - RECENT_POLL_MS;
+    const n = (pollers.pollers ?? []).filter((p) => {
+      const t = p.lastAccessTime;
+      return !t || Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) >= recent;
+    }).length;
     checks.push(
       n > 0
         ? { name: 'worker', ok: true, detail: `${n} worker${n === 1 ? '' : 's'} polling task queue "${config.taskQueue}"` }
