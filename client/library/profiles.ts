@@ -1,5 +1,6 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { destinationFromProperties, generateExternalId, normalizePrefix, type S3Destination } from '../../common/domain/destination';
+import { destinationFromProperties, type S3Destination } from '../../common/domain/destination';
+import { generateExternalId, normalizePrefix } from '../../common/domain/aws-names';
 import { validateProfileId, validatePropertyName } from '../../common/domain/ids';
 import { buildPolicies, sharerRootArn, type EndUserPolicies } from '../../common/domain/policy';
 import { ValidationError } from '../../common/errors';

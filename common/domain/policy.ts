@@ -3,16 +3,8 @@
  * destination so that what we tell them to grant is exactly what we use.
  */
 import { ValidationError } from '../errors';
-import {
-  PARTITIONS,
-  isPartition,
-  normalizePrefix,
-  parseRoleArn,
-  validateBucketName,
-  validateExternalId,
-  type Partition,
-  type S3Destination,
-} from './destination';
+import { type S3Destination } from './destination';
+import { PARTITIONS, isPartition, normalizePrefix, parseRoleArn, validateBucketName, validateExternalId, type Partition } from './aws-names';
 import { quoteValue } from './quoting';
 
 export interface PolicyStatement {

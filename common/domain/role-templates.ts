@@ -4,7 +4,8 @@
  * (same trust policy, same permissions policy), so the end user can review one
  * file and apply it instead of pasting three documents into the console.
  */
-import { parseRoleArn, type S3Destination } from './destination';
+import { type S3Destination } from './destination';
+import { parseRoleArn } from './aws-names';
 import type { EndUserPolicies, PolicyDocument } from './policy';
 
 export const POLICY_FORMATS = ['json', 'cloudformation', 'terraform'] as const;

@@ -1,15 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { ValidationError } from '../../common/errors';
-import {
-  DESTINATION_KEYS,
-  destinationFromProperties,
-  generateExternalId,
-  normalizePrefix,
-  parseRoleArn,
-  partitionOfRegion,
-  validateBucketName,
-  validateExternalId,
-} from '../../common/domain/destination';
+import { DESTINATION_KEYS, destinationFromProperties } from '../../common/domain/destination';
+import { generateExternalId, normalizePrefix, parseRoleArn, partitionOfRegion, validateBucketName, validateExternalId } from '../../common/domain/aws-names';
 import { validateProfileId, validatePropertyName } from '../../common/domain/ids';
 import { quoteValue } from '../../common/domain/quoting';
 
