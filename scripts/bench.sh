@@ -4,6 +4,11 @@
 set -euo pipefail
 source "$(dirname "$0")/prepare.sh"
 npm run --silent build
+# The peers the bench measures datashare against: DuckDB with its postgres and httpfs extensions (PyPI).
+venv_py="${DATASHARE_STACK_DIR:-.stack}/venv/bin/python"
+if [[ "${1:-}" != schedules ]]; then
+  "$venv_py" -m pip install --disable-pip-version-check -q duckdb==1.4.4 duckdb-ext-postgres==1.4.4.20260205 duckdb-ext-httpfs==1.4.4.20260205 >&2
+fi
 if [[ "${1:-}" == schedules ]]; then
   shift
   exec node dist/scripts/bench-schedules.js "$@"

@@ -1,22 +1,29 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Datashare } from '../../client/datashare';
 import { loadConfig } from '../../common/infra/config';
 import { migrate } from '../../common/store/migrate';
 import { createPool } from '../../common/infra/pool';
-import type { Compression, Format } from '../../common/contracts/delivery';
+import { FORMATS, type Compression, type Format } from '../../common/contracts/delivery';
+import { duckdb, handWritten, type TextFormat } from './peers';
+import { BENCH_TENANT, FRIENDLY, REALISTIC, ensureTable, type BenchTable } from './tables';
 import { REPO_ROOT, readStackEnv } from '../local/stack-env';
 
 /**
- * `npm run bench`: datashare against a hand-written baseline, in the same run,
- * against the same S3 endpoint (scripts/bench/discard-s3.ts, a discard-all
- * server: moto would measure itself). Prints rows/s, MB/s, the ratio to the
- * baseline and the worker's peak RSS per format.
+ * `npm run bench`: datashare against a hand-written pipeline and DuckDB, in the same
+ * run, against the same S3 endpoint (scripts/bench/discard-s3.ts, a discard-all
+ * server: moto would measure itself). Prints rows/s, the ratios and the worker's
+ * peak RSS per format, and the machine's load at each measurement.
  *
- *   npm run bench                    1 GB of raw CSV, CSV+gzip, CSV and JSONL
+ * The main case is the realistic table (tenant filter bound from the profile,
+ * timestamptz, numeric, quoted text with NULLs, jsonb; scripts/bench/tables.ts);
+ * the friendly md5 table, which earlier figures came from, follows with CSV+gzip.
+ *
+ *   npm run bench                    1 GB of raw CSV per table: every format on the realistic one, DuckDB peers
+ *   npm run bench -- --tables realistic   only the realistic table (--no-peers: without DuckDB)
  *   npm run bench -- --gb 1,5        also 5 GB (CSV+gzip only beyond the first size)
  *   npm run bench -- --concurrent 3  also 3 deliveries at once on one worker
  *   npm run bench -- --cases CSV+gzip  only the named cases (comma-separated)
@@ -26,8 +33,6 @@ import { REPO_ROOT, readStackEnv } from '../local/stack-env';
  * Workers run as `bin/datashare worker` with its defaults (--max-concurrent-files 2,
  * 5 MiB parts, 2 in flight, and the launcher's memory settings).
  */
-
-const BYTES_PER_ROW = 134;
 
 interface Case {
   name: string;
@@ -39,6 +44,7 @@ const CASES: Case[] = [
   { name: 'CSV+gzip', format: 'csv', compression: 'gzip' },
   { name: 'CSV', format: 'csv', compression: 'none' },
   { name: 'JSONL+gzip', format: 'jsonl', compression: 'gzip' },
+  ...((FORMATS as readonly string[]).includes('parquet') ? [{ name: 'Parquet', format: 'parquet' as Format, compression: 'snappy' as Compression }] : []),
 ];
 
 function arg(name: string, fallback: string): string {
@@ -50,54 +56,15 @@ function log(s: string): void {
   process.stderr.write(`${s}\n`);
 }
 
-async function buildTable(url: string, table: string, rows: number): Promise<void> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    // Checked by its contents, not pg_class statistics: an unlogged table comes back empty
-    // after Postgres crashes (the restart tests kill it), while its statistics stay.
-    const { rows: exists } = await c.query(`SELECT 1 FROM pg_class WHERE relname = $1`, [table]);
-    if (exists.length > 0) {
-      const { rows: have } = await c.query<{ n: string | null }>(`SELECT max(id)::text AS n FROM ${table}`);
-      if (Number(have[0].n) === rows) return log(`table ${table}: present (${rows} rows)`);
-    }
-    log(`table ${table}: building ${rows} rows (about ${((rows * BYTES_PER_ROW) / 1e9).toFixed(1)} GB of CSV)…`);
-    await c.query(`DROP TABLE IF EXISTS ${table}`);
-    await c.query(`CREATE UNLOGGED TABLE ${table} (id bigint, tenant_id integer, created_at timestamptz, amount numeric(12,2), name text, payload text)`);
-    const step = 2_000_000;
-    for (let lo = 1; lo <= rows; lo += step) {
-      const hi = Math.min(rows, lo + step - 1);
-      await c.query(`INSERT INTO ${table}
-        SELECT g, (g % 1000)::int, timestamptz '2026-01-01' + g * interval '1 second', (g % 100000) / 100.0,
-               'customer ' || (g % 50000), md5(g::text) || md5((g * 7)::text)
-        FROM generate_series(${lo}::bigint, ${hi}::bigint) g`);
-      log(`  ${hi} rows`);
-    }
-    await c.query(`ALTER TABLE ${table} ADD PRIMARY KEY (id)`);
-    await c.query(`VACUUM ANALYZE ${table}`);
-  } finally {
-    await c.end();
-  }
+/** A measurement is only worth quoting on an idle machine: say how idle it was. */
+function loadNote(): string {
+  const l = loadavg()[0];
+  return l > 1 ? `load ${l.toFixed(1)} (not idle!)` : `load ${l.toFixed(1)}`;
 }
 
-function rawBytes(url: string, table: string): number {
-  const r = spawnSync('bash', ['-c', `psql "${url}" -qAt -c "COPY (SELECT * FROM ${table} ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)" | wc -c`], {
-    encoding: 'utf8',
-  });
+function rawBytes(url: string, select: string): number {
+  const r = spawnSync('bash', ['-c', `psql "${url}" -qAt -c "COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER)" | wc -c`], { encoding: 'utf8' });
   return Number(r.stdout.trim());
-}
-
-/** COPY … TO STDOUT | gzip -1 | S3 multipart upload (lib-storage, 16 MiB parts, 4 in flight). */
-function baseline(url: string, table: string, c: Case, s3Endpoint: string): number {
-  const select = c.format === 'csv' ? `SELECT * FROM ${table} ORDER BY id` : `SELECT row_to_json(t) FROM ${table} t ORDER BY id`;
-  const opts = c.format === 'csv' ? 'FORMAT csv, HEADER' : "FORMAT csv, DELIMITER E'\\\\x02', QUOTE E'\\\\x01'";
-  const gzip = c.compression === 'gzip' ? '| gzip -1' : '';
-  const uploader = join(REPO_ROOT, 'dist', 'scripts', 'bench', 'upload-stdin.js');
-  const cmd = `set -o pipefail; psql "${url}" -qAt -c "COPY (${select}) TO STDOUT WITH (${opts})" ${gzip} | node ${uploader} bench-bucket baseline/${c.name}`;
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync('bash', ['-c', cmd], { env: { ...process.env, AWS_ENDPOINT_URL: s3Endpoint }, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`baseline ${c.name} failed`);
-  return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
 function peakRssMb(pid: number): number {
@@ -131,6 +98,12 @@ async function main(): Promise<void> {
   const stack = readStackEnv();
   const sizes = arg('gb', '1').split(',').map(Number);
   const concurrent = Number(arg('concurrent', '0'));
+  const tables = arg('tables', 'realistic,friendly')
+    .split(',')
+    .map((n) => ({ realistic: REALISTIC, friendly: FRIENDLY })[n as 'realistic' | 'friendly'])
+    .filter((t): t is BenchTable => t !== undefined);
+  if (tables.length === 0) throw new Error('--tables: give realistic, friendly or both');
+  const skipPeers = process.argv.includes('--no-peers');
   const wanted = arg('cases', CASES.map((c) => c.name).join(',')).toLowerCase().split(',');
   const cases = CASES.filter((c) => wanted.includes(c.name.toLowerCase()));
   if (cases.length === 0) throw new Error(`--cases: none of ${wanted.join(', ')} is one of ${CASES.map((c) => c.name).join(', ')}`);
@@ -166,52 +139,87 @@ async function main(): Promise<void> {
     s3_region: 'us-east-1',
     s3_prefix: 'bench/',
     s3_external_id: 'bench-external-id',
+    tenant_id: BENCH_TENANT,
   });
 
   log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; S3 endpoint: discard-all (${s3Endpoint})`);
+  log('every figure below needs an idle machine: nothing else may run during the bench (each line shows the 1-minute load)');
+  const python = join(stack.DATASHARE_STACK_DIR ?? join(REPO_ROOT, '.stack'), 'venv', 'bin', 'python');
   const results: string[] = [];
-  const header = 'size  case        rows       raw MB   baseline s  MB/s    datashare s  MB/s    rows/s      ratio  worker peak RSS';
+  const header =
+    'size    table      case                   rows      raw MB  hand-written s  duckdb s  datashare s  rows/s    vs hand-written  vs duckdb  worker peak RSS  load';
+  const row = (cells: (string | number)[], widths: number[]): string => cells.map((c, i) => String(c).padEnd(widths[i] ?? 0)).join(' ');
+  const W = [7, 10, 22, 9, 7, 15, 9, 12, 9, 16, 10, 16];
   try {
-    for (const [si, gb] of sizes.entries()) {
-      const rows = Math.round((gb * 1e9) / BYTES_PER_ROW);
-      const table = `bench_rows_${String(gb).replace('.', '_')}g`;
-      await buildTable(benchUrl, table, rows);
-      const raw = rawBytes(benchUrl, table);
-      for (const c of si === 0 ? cases : cases.slice(0, 1)) {
+    for (const t of tables) {
+      for (const [si, gb] of sizes.entries()) {
+        const rows = Math.round((gb * 1e9) / t.bytesPerRow);
+        const table = t.name(gb);
+        await ensureTable(benchUrl, t, table, rows, log);
+        const select = t.select(table, BENCH_TENANT);
+        const raw = rawBytes(benchUrl, select);
+        const expected = t.rowsFor(rows);
+        const peers: Record<string, number> = {};
+        if (t.kind === 'realistic' && si === 0 && !skipPeers) {
+          for (const kind of ['parquet-snappy', 'csv-gzip'] as const) {
+            log(`${gb} GB ${t.kind}: duckdb ${kind}… (${loadNote()})`);
+            const d = duckdb(python, benchUrl, select, kind, s3Endpoint);
+            if (d.rows !== expected) throw new Error(`duckdb ${kind} wrote ${d.rows} rows, expected ${expected}`);
+            peers[kind] = d.seconds;
+            results.push(row([`${gb} GB`, t.kind, `DuckDB ${kind}`, d.rows, (raw / 1e6).toFixed(0), '', d.seconds.toFixed(1), '', Math.round(d.rows / d.seconds), '', '', '', loadNote()], W));
+          }
+        }
         const datasetId = `bench-${table.replace(/_/g, '-')}`;
-        await ds.setDataset(datasetId, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: c.format, compression: c.compression });
-        log(`${gb} GB ${c.name}: baseline…`);
-        const base = baseline(benchUrl, table, c, s3Endpoint);
-        log(`${gb} GB ${c.name}: datashare…`);
-        const worker = await startWorker(env, 2);
-        const t0 = process.hrtime.bigint();
-        const d = await ds.waitForDelivery((await ds.share('bench', datasetId)).id, undefined, 250);
-        const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-        const rss = peakRssMb(worker.pid!);
-        await stopWorker(worker);
-        if (d.status !== 'completed') throw new Error(`delivery ${d.id} ${d.status}: ${d.error?.message ?? ''}`);
-        if (d.rows !== rows) throw new Error(`delivery ${d.id} sent ${d.rows} rows, the table has ${rows}`);
-        const line = [
-          `${gb} GB`.padEnd(6),
-          c.name.padEnd(11),
-          String(d.rows).padEnd(10),
-          (raw / 1e6).toFixed(0).padEnd(8),
-          base.toFixed(1).padEnd(11),
-          (raw / 1e6 / base).toFixed(0).padEnd(7),
-          secs.toFixed(1).padEnd(12),
-          (raw / 1e6 / secs).toFixed(0).padEnd(7),
-          String(Math.round(d.rows / secs)).padEnd(11),
-          `${(base / secs).toFixed(2)}x`.padEnd(6),
-          `${rss.toFixed(0)} MB (${d.files.length} files)`,
-        ].join(' ');
-        results.push(line);
-        log(line);
+        for (const c of t.kind === 'realistic' && si === 0 ? cases : cases.slice(0, 1)) {
+          await ds.setDataset(datasetId, {
+            sql: t.datasetSql(table),
+            keyColumns: ['id'],
+            format: c.format,
+            compression: c.compression,
+            ...(t.sameForEveryone ? { sameForEveryone: true } : {}),
+          });
+          const text: TextFormat | undefined = c.format === 'csv' || c.format === 'jsonl' ? c.format : undefined;
+          if (text) log(`${gb} GB ${t.kind} ${c.name}: hand-written… (${loadNote()})`);
+          const base = text ? handWritten(benchUrl, select, text, c.compression === 'gzip', `baseline/${c.name}`, s3Endpoint) : undefined;
+          log(`${gb} GB ${t.kind} ${c.name}: datashare… (${loadNote()})`);
+          const load = loadNote();
+          const worker = await startWorker(env, 2);
+          const t0 = process.hrtime.bigint();
+          const d = await ds.waitForDelivery((await ds.share('bench', datasetId)).id, undefined, 250);
+          const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+          const rss = peakRssMb(worker.pid!);
+          await stopWorker(worker);
+          if (d.status !== 'completed') throw new Error(`delivery ${d.id} ${d.status}: ${d.error?.message ?? ''}`);
+          if (d.rows !== expected) throw new Error(`delivery ${d.id} sent ${d.rows} rows, the tenant has ${expected}`);
+          const duck = (c.format as string) === 'parquet' ? peers['parquet-snappy'] : c.name === 'CSV+gzip' ? peers['csv-gzip'] : undefined;
+          const line = row(
+            [
+              `${gb} GB`,
+              t.kind,
+              c.name,
+              d.rows,
+              (raw / 1e6).toFixed(0),
+              base?.toFixed(1) ?? '',
+              duck?.toFixed(1) ?? '',
+              secs.toFixed(1),
+              Math.round(d.rows / secs),
+              base ? `${(base / secs).toFixed(2)}x` : '',
+              duck ? `${(duck / secs).toFixed(2)}x` : '',
+              `${rss.toFixed(0)} MB (${d.fileCount ?? d.files.length} files)`,
+              load,
+            ],
+            W,
+          );
+          results.push(line);
+          log(line);
+        }
       }
     }
     if (concurrent > 0) {
-      const table = `bench_rows_${String(sizes[0]).replace('.', '_')}g`;
+      const t = tables[0];
+      const table = t.name(sizes[0]);
       const datasetId = `bench-${table.replace(/_/g, '-')}`;
-      await ds.setDataset(datasetId, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: 'csv', compression: 'gzip' });
+      await ds.setDataset(datasetId, { sql: t.datasetSql(table), keyColumns: ['id'], format: 'csv', compression: 'gzip', ...(t.sameForEveryone ? { sameForEveryone: true } : {}) });
       const worker = await startWorker(env, 2);
       const t0 = process.hrtime.bigint();
       const started = await Promise.all(Array.from({ length: concurrent }, () => ds.share('bench', datasetId, { maxFileBytes: 64 * 1024 * 1024 })));
@@ -219,15 +227,15 @@ async function main(): Promise<void> {
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       const rss = peakRssMb(worker.pid!);
       await stopWorker(worker);
-      const rows = done.reduce((n, d) => n + d.rows, 0);
-      results.push(`${concurrent} deliveries at once of ${sizes[0]} GB CSV+gzip, worker --max-concurrent-files 2, 64 MiB files: ${secs.toFixed(1)} s, ${Math.round(rows / secs)} rows/s, worker peak RSS ${rss.toFixed(0)} MB`);
+      const n = done.reduce((sum, d) => sum + d.rows, 0);
+      results.push(`${concurrent} deliveries at once of ${sizes[0]} GB ${t.kind} CSV+gzip, worker --max-concurrent-files 2, 64 MiB files: ${secs.toFixed(1)} s, ${Math.round(n / secs)} rows/s, worker peak RSS ${rss.toFixed(0)} MB`);
     }
   } finally {
     discard.kill();
     await ds.close();
   }
   process.stdout.write(`\n${header}\n${results.join('\n')}\n`);
-  process.stdout.write('ratio = baseline time / datashare time (≥ 1 means datashare is as fast or faster)\n');
+  process.stdout.write('vs hand-written = hand-written time / datashare time; vs duckdb = DuckDB time / datashare time (CSV+gzip against DuckDB CSV+gzip, Parquet against DuckDB Parquet snappy); ≥ 1 means datashare is as fast or faster\n');
 }
 
 main().catch((e: unknown) => {
