@@ -179,7 +179,7 @@ async function main(): Promise<void> {
       const raw = rawBytes(benchUrl, table);
       for (const c of si === 0 ? cases : cases.slice(0, 1)) {
         const datasetId = `bench-${table.replace(/_/g, '-')}`;
-        await ds.setDataset(datasetId, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: c.format, compression: c.compression });
+        await ds.setDataset(datasetId, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: c.format, compression: c.compression, sameForEveryone: true });
         log(`${gb} GB ${c.name}: baseline…`);
         const base = baseline(benchUrl, table, c, s3Endpoint);
         log(`${gb} GB ${c.name}: datashare…`);
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     if (concurrent > 0) {
       const table = `bench_rows_${String(sizes[0]).replace('.', '_')}g`;
       const datasetId = `bench-${table.replace(/_/g, '-')}`;
-      await ds.setDataset(datasetId, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: 'csv', compression: 'gzip' });
+      await ds.setDataset(datasetId, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: 'csv', compression: 'gzip', sameForEveryone: true });
       const worker = await startWorker(env, 2);
       const t0 = process.hrtime.bigint();
       const started = await Promise.all(Array.from({ length: concurrent }, () => ds.share('bench', datasetId, { maxFileBytes: 64 * 1024 * 1024 })));
