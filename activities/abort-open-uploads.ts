@@ -24,7 +24,7 @@ export async function abortOpenUploads(
   let aborted = 0;
   try {
     for (const c of open) {
-      if (await abortUpload(deps.metaPool, s3, input.deliveryId, delivery.bucket ?? d.bucket, c.key, c.uploadId)) aborted++;
+      if (await abortUpload(deps.metaPool, s3, input.deliveryId, delivery.bucket ?? d.bucket, c.key, c.uploadId, d.bucketOwner)) aborted++;
     }
     await clearCheckpoints(deps.metaPool, input.deliveryId);
   } finally {
