@@ -1,6 +1,6 @@
-import type { DeliveryTarget } from "../../common/contracts/delivery";
-import type { Encryption } from "../../common/domain/bucket-safety";
-import type { S3Destination } from "../../common/domain/destination";
+import type { DeliveryTarget } from '../../common/contracts/delivery';
+import type { Encryption } from '../../common/domain/bucket-safety';
+import type { S3Destination } from '../../common/domain/destination';
 
 /**
  * Where a delivery writes (from history) and what every request must also say,
@@ -15,10 +15,7 @@ export interface WriteTarget extends DeliveryTarget {
   encryption?: Encryption;
 }
 
-export function writeTarget(
-  target: DeliveryTarget,
-  d: S3Destination,
-): WriteTarget {
+export function writeTarget(target: DeliveryTarget, d: S3Destination): WriteTarget {
   return {
     ...target,
     bucketOwner: d.bucketOwner,

@@ -2,8 +2,8 @@
  * The two guards a dataset carries: who may receive its rows (the tenancy guard),
  * and how long its query may think before it must produce them (the statement timeout).
  */
-import { ValidationError } from "../errors";
-import { namedParams } from "./sql-params";
+import { ValidationError } from '../errors';
+import { namedParams } from './sql-params';
 
 /**
  * 10 minutes. Planning (describe, sample, the first range's keys) and the time to a
@@ -15,9 +15,7 @@ import { namedParams } from "./sql-params";
  */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 10 * 60 * 1000;
 
-export function statementTimeoutOf(d: {
-  statementTimeoutMs: number | null;
-}): number {
+export function statementTimeoutOf(d: { statementTimeoutMs: number | null }): number {
   return d.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
 }
 
@@ -30,11 +28,7 @@ export function sameRowsRisk(datasetId: string): string {
 }
 
 /** The tenancy guard at `dataset set`: a property-less query must be declared same-for-everyone. */
-export function checkTenancy(
-  datasetId: string,
-  sql: string,
-  sameForEveryone: boolean,
-): void {
+export function checkTenancy(datasetId: string, sql: string, sameForEveryone: boolean): void {
   if (sameForEveryone || namedParams(sql).length > 0) return;
   throw new ValidationError(
     `${sameRowsRisk(datasetId)}. Add the filter that selects each end user's rows (e.g. WHERE tenant_id = :tenant_id), ` +
@@ -43,11 +37,7 @@ export function checkTenancy(
 }
 
 /** The tenancy guard at `schedule create --where`: one schedule would send the same rows to many end users. */
-export function checkFanOutTenancy(d: {
-  id: string;
-  sql: string;
-  sameForEveryone: boolean;
-}): void {
+export function checkFanOutTenancy(d: { id: string; sql: string; sameForEveryone: boolean }): void {
   if (d.sameForEveryone || namedParams(d.sql).length > 0) return;
   throw new ValidationError(
     `${sameRowsRisk(d.id)}, and --where would send them to every matching end user. Add the filter to the dataset ` +
@@ -58,9 +48,7 @@ export function checkFanOutTenancy(d: {
 /** --statement-timeout: a positive duration that fits Postgres's statement_timeout (an int of milliseconds). */
 export function checkStatementTimeout(ms: number): number {
   if (!Number.isInteger(ms) || ms < 1000 || ms > 2_147_483_647) {
-    throw new ValidationError(
-      "--statement-timeout must be a duration from 1s to 24d, e.g. 30s, 10m or 2h",
-    );
+    throw new ValidationError('--statement-timeout must be a duration from 1s to 24d, e.g. 30s, 10m or 2h');
   }
   return ms;
 }

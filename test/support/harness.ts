@@ -80,8 +80,15 @@ export interface Harness {
 }
 
 /** A running worker on a task queue of its own, plus a library client and clients for assertions. */
-export async function startHarness(opts: { taskQueue: string; partBytes?: number; partsInFlight?: number }): Promise<Harness> {
+export async function startHarness(opts: {
+  taskQueue: string;
+  partBytes?: number;
+  partsInFlight?: number;
+  /** Send the code under test's S3 requests here (an S3Injector in front of moto) via AWS_ENDPOINT_URL_S3. */
+  s3Endpoint?: string;
+}): Promise<Harness> {
   useTestEnv();
+  if (opts.s3Endpoint) process.env.AWS_ENDPOINT_URL_S3 = opts.s3Endpoint;
   process.env.DATASHARE_TASK_QUEUE = opts.taskQueue;
   installRuntimeLogger();
   const config = loadConfig();

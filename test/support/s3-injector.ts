@@ -1,12 +1,5 @@
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /**
  * An HTTP proxy in front of the local S3 stand-in that plays what moto does not:
@@ -19,16 +12,16 @@ import type { AddressInfo } from "node:net";
  */
 
 export type S3Operation =
-  | "CreateMultipartUpload"
-  | "UploadPart"
-  | "CompleteMultipartUpload"
-  | "AbortMultipartUpload"
-  | "PutObject"
-  | "GetObject"
-  | "HeadObject"
-  | "DeleteObject"
-  | "ListObjects"
-  | "Other";
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'PutObject'
+  | 'GetObject'
+  | 'HeadObject'
+  | 'DeleteObject'
+  | 'ListObjects'
+  | 'Other';
 
 export interface RecordedRequest {
   method: string;
@@ -64,7 +57,7 @@ export interface Rule {
   name: string;
   match: RequestMatch;
   /** What to do with a matching request: answer with an error, or let it through (useful to count, or to shadow a later rule). */
-  answer: ErrorAnswer | "pass";
+  answer: ErrorAnswer | 'pass';
   /** Apply to the first `times` matches only (default: every one). */
   times?: number;
   /** Let this many matches through first (e.g. fail the third UploadPart). */
@@ -75,66 +68,41 @@ interface InstalledRule extends Rule {
   matched: number;
 }
 
-export function operationOf(
-  method: string,
-  path: string,
-  query: URLSearchParams,
-): S3Operation {
-  const hasKey = path.split("/").filter(Boolean).length >= 2;
-  if (method === "POST" && query.has("uploads")) return "CreateMultipartUpload";
-  if (method === "POST" && query.has("uploadId"))
-    return "CompleteMultipartUpload";
-  if (method === "PUT" && query.has("uploadId") && query.has("partNumber"))
-    return "UploadPart";
-  if (method === "DELETE" && query.has("uploadId"))
-    return "AbortMultipartUpload";
-  if (method === "PUT" && hasKey && [...query.keys()].length === 0)
-    return "PutObject";
-  if (method === "GET" && hasKey) return "GetObject";
-  if (method === "HEAD" && hasKey) return "HeadObject";
-  if (method === "DELETE" && hasKey) return "DeleteObject";
-  if (method === "GET") return "ListObjects";
-  return "Other";
+export function operationOf(method: string, path: string, query: URLSearchParams): S3Operation {
+  const hasKey = path.split('/').filter(Boolean).length >= 2;
+  if (method === 'POST' && query.has('uploads')) return 'CreateMultipartUpload';
+  if (method === 'POST' && query.has('uploadId')) return 'CompleteMultipartUpload';
+  if (method === 'PUT' && query.has('uploadId') && query.has('partNumber')) return 'UploadPart';
+  if (method === 'DELETE' && query.has('uploadId')) return 'AbortMultipartUpload';
+  // The SDK adds x-id=<operation> to some requests; any other sub-resource (?acl, ?tagging) is not a PutObject.
+  if (method === 'PUT' && hasKey && [...query.keys()].every((k) => k === 'x-id')) return 'PutObject';
+  if (method === 'GET' && hasKey) return 'GetObject';
+  if (method === 'HEAD' && hasKey) return 'HeadObject';
+  if (method === 'DELETE' && hasKey) return 'DeleteObject';
+  if (method === 'GET') return 'ListObjects';
+  return 'Other';
 }
 
-function headerMatches(
-  actual: string | string[] | undefined,
-  want: string | RegExp | null,
-): boolean {
-  const value = Array.isArray(actual) ? actual.join(",") : actual;
+function headerMatches(actual: string | string[] | undefined, want: string | RegExp | null): boolean {
+  const value = Array.isArray(actual) ? actual.join(',') : actual;
   if (want === null) return value === undefined;
   if (value === undefined) return false;
-  return typeof want === "string" ? value === want : want.test(value);
+  return typeof want === 'string' ? value === want : want.test(value);
 }
 
 export function matches(m: RequestMatch, r: RecordedRequest): boolean {
   if (m.method !== undefined && m.method !== r.method) return false;
-  if (
-    m.operation !== undefined &&
-    !(Array.isArray(m.operation) ? m.operation : [m.operation]).includes(
-      r.operation,
-    )
-  )
-    return false;
-  if (
-    m.path !== undefined &&
-    !(typeof m.path === "string" ? r.path === m.path : m.path.test(r.path))
-  )
-    return false;
-  for (const [name, want] of Object.entries(m.headers ?? {}))
-    if (!headerMatches(r.headers[name], want)) return false;
+  if (m.operation !== undefined && !(Array.isArray(m.operation) ? m.operation : [m.operation]).includes(r.operation)) return false;
+  if (m.path !== undefined && !(typeof m.path === 'string' ? r.path === m.path : m.path.test(r.path))) return false;
+  for (const [name, want] of Object.entries(m.headers ?? {})) if (!headerMatches(r.headers[name], want)) return false;
   return m.when ? m.when(r) : true;
 }
 
 function xmlEscape(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function errorXml(
-  code: string,
-  message: string,
-  resource: string,
-): string {
+export function errorXml(code: string, message: string, resource: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xmlEscape(code)}</Code><Message>${xmlEscape(message)}</Message><Resource>${xmlEscape(resource)}</Resource><RequestId>injected</RequestId></Error>`;
 }
 
@@ -150,14 +118,10 @@ export class S3Injector {
   /** Starts on a free loopback port in front of `upstream` (moto's URL). */
   static async start(upstream: string): Promise<S3Injector> {
     const holder: { injector?: S3Injector } = {};
-    const server = createServer((req, res) =>
-      holder.injector?.handle(req, res),
-    );
+    const server = createServer((req, res) => holder.injector?.handle(req, res));
     const injector = new S3Injector(server, new URL(upstream));
     holder.injector = injector;
-    await new Promise<void>((resolve) =>
-      server.listen(0, "127.0.0.1", resolve),
-    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return injector;
   }
 
@@ -191,19 +155,15 @@ export class S3Injector {
       if (!matches(rule.match, r)) continue;
       rule.matched++;
       if (rule.matched <= (rule.skip ?? 0)) continue;
-      if (
-        rule.times !== undefined &&
-        rule.matched > (rule.skip ?? 0) + rule.times
-      )
-        continue;
+      if (rule.times !== undefined && rule.matched > (rule.skip ?? 0) + rule.times) continue;
       return rule;
     }
     return undefined;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? "/", "http://injector");
-    const method = req.method ?? "GET";
+    const url = new URL(req.url ?? '/', 'http://injector');
+    const method = req.method ?? 'GET';
     const r: RecordedRequest = {
       method,
       path: url.pathname,
@@ -213,22 +173,18 @@ export class S3Injector {
     };
     this.requests.push(r);
     const rule = this.pick(r);
-    if (rule && rule.answer !== "pass") {
+    if (rule && rule.answer !== 'pass') {
       r.answeredBy = rule.name;
       const a = rule.answer;
       // Drain the body first: answering mid-upload makes clients see a reset instead of the error.
       req.resume();
-      req.on("end", () => {
+      req.on('end', () => {
         res.writeHead(a.status, {
-          "content-type": "application/xml",
-          "x-amz-request-id": "injected",
+          'content-type': 'application/xml',
+          'x-amz-request-id': 'injected',
           ...a.headers,
         });
-        res.end(
-          method === "HEAD"
-            ? undefined
-            : errorXml(a.code, a.message, url.pathname),
-        );
+        res.end(method === 'HEAD' ? undefined : errorXml(a.code, a.message, url.pathname));
       });
       return;
     }
@@ -249,7 +205,7 @@ export class S3Injector {
         upRes.pipe(res);
       },
     );
-    up.on("error", () => res.destroy());
+    up.on('error', () => res.destroy());
     req.pipe(up);
   }
 }
@@ -259,14 +215,12 @@ export function bucketOwnedBy(bucket: string, owner: string): Rule {
   return {
     name: `bucket ${bucket} owned by ${owner}`,
     match: {
-      path: new RegExp(
-        `^/${bucket.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(/|$)`,
-      ),
+      path: new RegExp(`^/${bucket.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/|$)`),
       when: (r) => {
-        const expected = r.headers["x-amz-expected-bucket-owner"];
+        const expected = r.headers['x-amz-expected-bucket-owner'];
         return expected !== undefined && expected !== owner;
       },
     },
-    answer: { status: 403, code: "AccessDenied", message: "Access Denied" },
+    answer: { status: 403, code: 'AccessDenied', message: 'Access Denied' },
   };
 }
