@@ -11,7 +11,7 @@ import { awsMessage, isAssumeRoleDenied, isSharerCredentialError } from './failu
 import { toFailure } from './failures/to-failure';
 import { probeBucketOwner, ownerProbeKey } from '../common/infra/bucket-owner-probe';
 import type { S3Destination } from '../common/domain/destination';
-import { bucketOwnerMessage } from '../common/domain/bucket-safety';
+import { bucketOwnerMessage, expectedOwner } from '../common/domain/bucket-safety';
 import type { AwsCredentialIdentity } from '@smithy/types';
 
 export interface AssumeRoleInput {
@@ -75,9 +75,10 @@ export async function assumeRole(deps: { metaPool: Pool; aws: AwsAccess }, input
 async function checkBucketOwner(aws: AwsAccess, d: S3Destination, profileId: string, credentials: AwsCredentialIdentity): Promise<void> {
   const s3 = aws.s3(d.region, () => Promise.resolve(credentials));
   try {
-    const probe = await probeBucketOwner(s3, d.bucket, ownerProbeKey(d.prefix), d.bucketOwner);
+    const owner = expectedOwner(d);
+    const probe = await probeBucketOwner(s3, d.bucket, ownerProbeKey(d.prefix), owner.bucketOwner);
     if (probe.result !== 'wrong-owner') return;
-    throw new DatashareError('BucketOwnerMismatch', `${bucketOwnerMessage(d, profileId)} Nothing was read from the source or written.`);
+    throw new DatashareError('BucketOwnerMismatch', `${bucketOwnerMessage({ ...d, ...owner }, profileId)} Nothing was read from the source or written.`);
   } finally {
     s3.destroy();
   }

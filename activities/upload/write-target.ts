@@ -1,5 +1,5 @@
 import type { DeliveryTarget } from '../../common/contracts/delivery';
-import type { Encryption } from '../../common/domain/bucket-safety';
+import { expectedOwner, type BucketOwner, type Encryption } from '../../common/domain/bucket-safety';
 import type { S3Destination } from '../../common/domain/destination';
 
 /**
@@ -8,18 +8,14 @@ import type { S3Destination } from '../../common/domain/destination';
  * Kept out of DeliveryTarget so recorded histories and running deliveries pick
  * them up without a workflow change.
  */
-export interface WriteTarget extends DeliveryTarget {
-  bucketOwner: string;
-  /** s3_bucket_owner names it, rather than the role's account. */
-  bucketOwnerExplicit: boolean;
+export interface WriteTarget extends DeliveryTarget, BucketOwner {
   encryption?: Encryption;
 }
 
 export function writeTarget(target: DeliveryTarget, d: S3Destination): WriteTarget {
   return {
     ...target,
-    bucketOwner: d.bucketOwner,
-    bucketOwnerExplicit: d.bucketOwnerExplicit,
+    ...expectedOwner(d),
     ...(d.encryption ? { encryption: d.encryption } : {}),
   };
 }

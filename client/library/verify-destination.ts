@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AwsAccess } from '../../common/infra/aws';
 import { roleSessionName } from '../../common/infra/aws';
 import type { S3Destination } from '../../common/domain/destination';
-import { bucketOwnerMessage, objectWriteParams } from '../../common/domain/bucket-safety';
+import { bucketOwnerMessage, expectedOwner, objectWriteParams } from '../../common/domain/bucket-safety';
 import { ownerProbeKey, probeBucketOwner } from '../../common/infra/bucket-owner-probe';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
@@ -68,12 +68,13 @@ export async function verifyDestination(aws: AwsAccess, profileId: string, d: S3
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const markerKey = `${d.prefix}_datashare-verify/${stamp}-${randomBytes(4).toString('hex')}.txt`;
+  const o = expectedOwner(d);
   const s3 = aws.s3(d.region, aws.roleCredentials({ roleArn: d.roleArn, externalId: d.externalId, sessionName: session, region: d.region }));
   try {
-    const probe = await probeBucketOwner(s3, d.bucket, ownerProbeKey(d.prefix), d.bucketOwner);
+    const probe = await probeBucketOwner(s3, d.bucket, ownerProbeKey(d.prefix), o.bucketOwner);
     // Part of the write check (its name is a stable interface): a wrong owner fails the write.
     if (probe.result === 'wrong-owner') {
-      checks.push({ name: 'write under prefix', status: 'fail', detail: bucketOwnerMessage(d, profileId) });
+      checks.push({ name: 'write under prefix', status: 'fail', detail: bucketOwnerMessage({ ...d, ...o }, profileId) });
       return { profileId, ok: false, checks };
     }
     await s3.send(
@@ -85,10 +86,10 @@ export async function verifyDestination(aws: AwsAccess, profileId: string, d: S3
         // Create-only: verification must never overwrite anything of the end user's.
         IfNoneMatch: '*',
         ...(d.acl ? { ACL: d.acl } : {}),
-        ...objectWriteParams(d),
+        ...objectWriteParams({ ...d, ...o }),
       }),
     );
-    const owner = `account ${d.bucketOwner}${d.bucketOwnerExplicit ? ' (s3_bucket_owner)' : ", the role's"}`;
+    const owner = `account ${o.bucketOwner}${o.bucketOwnerExplicit ? ' (s3_bucket_owner)' : ", the role's"}`;
     const sse = d.encryption ? `, encrypted ${d.encryption.sse}${d.encryption.kmsKey ? ` with ${d.encryption.kmsKey.arn}` : ''}` : '';
     checks.push({ name: 'write under prefix', status: 'ok', detail: `wrote s3://${d.bucket}/${markerKey} (bucket owned by ${owner}${sse})` });
   } catch (e) {

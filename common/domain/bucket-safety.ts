@@ -100,6 +100,18 @@ export function encryptionFromProperties(sse: string | undefined, kmsKeyArn: str
   return { sse: 'aws:kms', kmsKey: key };
 }
 
+export interface BucketOwner {
+  /** Sent as ExpectedBucketOwner on every request. */
+  bucketOwner: string;
+  /** s3_bucket_owner named it, rather than the role's account. */
+  bucketOwnerExplicit: boolean;
+}
+
+/** The account that must own the bucket: s3_bucket_owner, or else the role's own account. */
+export function expectedOwner(d: { accountId: string; bucketOwner?: string }): BucketOwner {
+  return { bucketOwner: d.bucketOwner ?? d.accountId, bucketOwnerExplicit: d.bucketOwner !== undefined };
+}
+
 /** What every S3 request names: the account that must own the bucket (a mismatch answers 403, and nothing is written). */
 export function ownerParams(d: { bucketOwner: string }): {
   ExpectedBucketOwner: string;

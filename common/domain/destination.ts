@@ -43,13 +43,8 @@ export interface S3Destination {
   prefix: string;
   externalId: string;
   acl?: DestinationAcl;
-  /**
-   * The account that must own the bucket, sent as ExpectedBucketOwner on every request:
-   * s3_bucket_owner, or else the role's own account.
-   */
-  bucketOwner: string;
-  /** Whether s3_bucket_owner named it (the bucket is in another account than the role). */
-  bucketOwnerExplicit: boolean;
+  /** s3_bucket_owner: the bucket is in another account than the role's (see expectedOwner). */
+  bucketOwner?: string;
   encryption?: Encryption;
 }
 
@@ -131,8 +126,7 @@ export function destinationFromProperties(props: Readonly<Record<string, string>
     region,
     prefix,
     externalId,
-    bucketOwner: explicitOwner ?? arn.accountId,
-    bucketOwnerExplicit: explicitOwner !== undefined,
+    ...(explicitOwner ? { bucketOwner: explicitOwner } : {}),
     ...(encryption ? { encryption } : {}),
   };
   const acl = get('s3_acl');
