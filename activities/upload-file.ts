@@ -14,10 +14,12 @@ import { UploadCheckpoint } from './upload/checkpoints';
 import { MultipartUpload } from './upload/multipart';
 import { PartWindow, SourceChanged } from './upload/part-window';
 import { writeTarget } from './upload/write-target';
+import type { SourceConnector } from '../common/infra/source-connections';
+import { statementTimeoutOf } from '../common/domain/dataset-guards';
 
 export interface UploadDeps {
   metaPool: Pool;
-  sourcePool: Pool;
+  sourcePool: SourceConnector;
   aws: AwsAccess;
   partBytes: number;
   /** Parts uploading at once per file (default 2): throughput against memory (each holds one part). */
@@ -51,7 +53,7 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
   // A replay skips files its earlier attempts completed (same range, same key).
   const completed = await findFile(deps.metaPool, input.deliveryId, input.fileIndex);
   if (completed && completed.key === key) return completed;
-  const { q, profile, hint } = await loadDeliveryQuery(deps.metaPool, input);
+  const { q, profile, dataset, hint } = await loadDeliveryQuery(deps.metaPool, input);
   const destination = destinationFromProperties(profile.properties);
   const target = writeTarget(input.target, destination);
   const range = await loadRange(deps.metaPool, input.deliveryId, input.fileIndex);
@@ -72,6 +74,7 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
       keyTypes: input.keyTypes ?? [],
       hint,
       key,
+      statementTimeoutMs: statementTimeoutOf(dataset),
     };
     try {
       return await sendFile(deps, file, upload, checkpoint);
