@@ -6,6 +6,7 @@ import { clearCheckpoints, openCheckpoints } from '../common/store/export-state'
 import { getDelivery } from '../common/store/deliveries';
 import { getProfile } from '../common/store/profiles';
 import { abortUpload } from './upload/abort-upload';
+import { expectedOwner } from '../common/domain/bucket-safety';
 
 /**
  * After a cancel: aborts every multipart upload the delivery still has open
@@ -24,7 +25,7 @@ export async function abortOpenUploads(
   let aborted = 0;
   try {
     for (const c of open) {
-      if (await abortUpload(deps.metaPool, s3, input.deliveryId, delivery.bucket ?? d.bucket, c.key, c.uploadId)) aborted++;
+      if (await abortUpload(deps.metaPool, s3, input.deliveryId, delivery.bucket ?? d.bucket, c.key, c.uploadId, expectedOwner(d).bucketOwner)) aborted++;
     }
     await clearCheckpoints(deps.metaPool, input.deliveryId);
   } finally {

@@ -9,6 +9,10 @@ import type { AssumedRole } from '../common/contracts/delivery';
 import { DatashareError } from '../common/errors';
 import { awsMessage, isAssumeRoleDenied, isSharerCredentialError } from './failures/aws-errors';
 import { toFailure } from './failures/to-failure';
+import { probeBucketOwner, ownerProbeKey } from '../common/infra/bucket-owner-probe';
+import type { S3Destination } from '../common/domain/destination';
+import { bucketOwnerMessage, expectedOwner } from '../common/domain/bucket-safety';
+import type { AwsCredentialIdentity } from '@smithy/types';
 
 export interface AssumeRoleInput {
   deliveryId: string;
@@ -16,9 +20,11 @@ export interface AssumeRoleInput {
 }
 
 /**
- * Proves the end user's role can be assumed with the profile's ExternalId.
- * The issued credentials are dropped here: only the assumed-role ARN and the
- * expiry, which are not secret, go back into history.
+ * Proves the end user's role can be assumed with the profile's ExternalId, and
+ * that the bucket is owned by the account the profile expects (a probe that
+ * writes nothing), before any source row is read. The issued credentials are
+ * dropped here: only the assumed-role ARN and the expiry, which are not secret,
+ * go back into history.
  */
 export async function assumeRole(deps: { metaPool: Pool; aws: AwsAccess }, input: AssumeRoleInput): Promise<AssumedRole> {
   const profile = await getProfile(deps.metaPool, input.profileId);
@@ -37,9 +43,14 @@ export async function assumeRole(deps: { metaPool: Pool; aws: AwsAccess }, input
       assumedRoleArn: res.AssumedRoleUser?.Arn ?? d.roleArn,
       expiration: res.Credentials?.Expiration?.toISOString() ?? '',
     };
+    const c = res.Credentials;
+    if (c?.AccessKeyId && c.SecretAccessKey) {
+      await checkBucketOwner(deps.aws, d, profile.id, { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken });
+    }
     await recordAssumedRole(deps.metaPool, input.deliveryId, assumed.assumedRoleArn);
     return assumed;
   } catch (e) {
+    if (e instanceof DatashareError) throw e;
     if (isSharerCredentialError(e)) {
       throw new DatashareError(
         'SharerCredentialsInvalid',
@@ -57,5 +68,18 @@ export async function assumeRole(deps: { metaPool: Pool; aws: AwsAccess }, input
     throw toFailure(e);
   } finally {
     sts.destroy();
+  }
+}
+
+/** Fails, permanently, when the bucket answers as another account's; anything else is for the writes to report. */
+async function checkBucketOwner(aws: AwsAccess, d: S3Destination, profileId: string, credentials: AwsCredentialIdentity): Promise<void> {
+  const s3 = aws.s3(d.region, () => Promise.resolve(credentials));
+  try {
+    const owner = expectedOwner(d);
+    const probe = await probeBucketOwner(s3, d.bucket, ownerProbeKey(d.prefix), owner.bucketOwner);
+    if (probe.result !== 'wrong-owner') return;
+    throw new DatashareError('BucketOwnerMismatch', `${bucketOwnerMessage({ ...d, ...owner }, profileId)} Nothing was read from the source or written.`);
+  } finally {
+    s3.destroy();
   }
 }

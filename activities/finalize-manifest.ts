@@ -9,6 +9,8 @@ import { getProfile } from '../common/store/profiles';
 import type { DeliveryResult, FinalizeInput } from '../common/contracts/delivery';
 import { buildManifest } from './manifest/build-manifest';
 import { s3Failure } from './upload/s3-failure';
+import { writeTarget } from './upload/write-target';
+import { objectWriteParams } from '../common/domain/bucket-safety';
 
 /**
  * Writes manifest.json after every file is complete; its presence tells the end
@@ -18,7 +20,7 @@ export async function finalizeManifest(deps: { metaPool: Pool; aws: AwsAccess },
   const delivery = await getDelivery(deps.metaPool, input.deliveryId);
   const profile = await getProfile(deps.metaPool, input.profileId);
   const destination = destinationFromProperties(profile.properties);
-  const { target } = input;
+  const target = writeTarget(input.target, destination);
   const manifestKey = `${target.folder}manifest.json`;
   // The delivery's view already holds its completed files, in file order.
   const files = input.files ?? delivery.files;
@@ -37,6 +39,7 @@ export async function finalizeManifest(deps: { metaPool: Pool; aws: AwsAccess },
           Body: JSON.stringify(manifest, null, 2),
           ContentType: 'application/json',
           ...(target.acl ? { ACL: target.acl } : {}),
+          ...objectWriteParams(target),
         }),
       )
       .catch((e: unknown) => {

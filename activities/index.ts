@@ -18,6 +18,7 @@ import { registerDeliveries } from './register-deliveries';
 import { encoderPools } from './export/part-encoder';
 import { historySafe } from './failures/to-failure';
 import { FileSlots } from './upload/file-slots';
+import { DEFAULT_MAX_SOURCE_CONNECTIONS, SourceConnections } from '../common/infra/source-connections';
 
 export interface ActivityDeps {
   /** Our metadata database (profiles, datasets, deliveries). */
@@ -31,6 +32,10 @@ export interface ActivityDeps {
   partsInFlight?: number;
   /** Files this worker exports at once (default 2). */
   maxConcurrentFiles?: number;
+  /** Connections to the source database this worker holds at most (default DEFAULT_MAX_SOURCE_CONNECTIONS). */
+  maxSourceConnections?: number;
+  /** The source's URL, to cancel a query that passed its first-row deadline from a connection of its own. */
+  sourceDatabaseUrl?: string;
 }
 
 // S3's minimum part size: with two parts in flight per file it keeps a worker's buffers small.
@@ -42,19 +47,21 @@ export function createActivities(deps: ActivityDeps) {
   const slots = new FileSlots(maxFiles);
   // Sized for the files the slots allow, so the next file reuses a finished one's buffers.
   const pools = encoderPools(partBytes, maxFiles, deps.partsInFlight ?? 2);
+  const source = new SourceConnections(deps.sourcePool, deps.maxSourceConnections ?? DEFAULT_MAX_SOURCE_CONNECTIONS, deps.sourceDatabaseUrl);
+  const gated = { ...deps, sourcePool: source };
   return {
     loadProfile: historySafe((input: DeliveryInput) => loadProfile(deps.metaPool, input)),
     assumeRole: historySafe((input: AssumeRoleInput) => assumeRole(deps, input)),
     // Registered under its first name, which recorded histories and running workflows call.
-    exportDataset: historySafe((input: PlanExportInput) => planExport(deps, input)),
-    planRanges: historySafe((input: PlanRangesInput) => planRanges(deps, input)),
+    exportDataset: historySafe((input: PlanExportInput) => planExport(gated, input)),
+    planRanges: historySafe((input: PlanRangesInput) => planRanges(gated, input)),
     uploadFile: historySafe(async (input: UploadFileInput) => {
       // Waiting for a slot heartbeats too, so a queued file is not mistaken for a dead one.
       const ctx = Context.current();
       const beat = setInterval(() => ctx.heartbeat(ctx.info.heartbeatDetails), 5000);
       const release = await slots.acquire().finally(() => clearInterval(beat));
       try {
-        return await uploadFile({ ...deps, partBytes, pools }, input);
+        return await uploadFile({ ...gated, partBytes, pools }, input);
       } finally {
         release();
       }

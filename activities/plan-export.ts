@@ -8,6 +8,9 @@ import { loadDeliveryQuery } from './export/delivery-query';
 import { encoderFor } from './export/encoders';
 import { firstBoundary, splitByKey } from './export/key-ranges';
 import { asQueryError, beginReadOnly, describeDataset, estimateRows, sampleRows } from './export/source-query';
+import { isCancelled, limitStatements, queryTimeout } from './export/statement-timeout';
+import { statementTimeoutOf } from '../common/domain/dataset-guards';
+import type { SourceConnector } from '../common/infra/source-connections';
 
 const gzip = promisify(gzipCb);
 const SAMPLE_ROWS = 2000;
@@ -29,11 +32,14 @@ export interface PlanExportInput {
  * the maximum file size (estimated from a sample of rows, compressed as the files
  * will be). The ranges go to our table, not into workflow history.
  */
-export async function planExport(deps: { metaPool: Pool; sourcePool: Pool }, input: PlanExportInput): Promise<ExportPlan> {
+export async function planExport(deps: { metaPool: Pool; sourcePool: SourceConnector }, input: PlanExportInput): Promise<ExportPlan> {
   const { q, dataset, hint } = await loadDeliveryQuery(deps.metaPool, input);
+  const timeout = statementTimeoutOf(dataset);
   const client = await deps.sourcePool.connect();
   try {
     await beginReadOnly(client, q.window);
+    // Describing, sampling and cutting the first range are each bounded by the dataset's timeout.
+    await limitStatements(client, timeout);
     const columns = await describeDataset(client, q).catch((e: unknown) => {
       throw asQueryError(e, hint);
     });
@@ -70,6 +76,9 @@ export async function planExport(deps: { metaPool: Pool; sourcePool: Pool }, inp
     const totalRows = shape.boundaries.length ? Math.max(estimated, shape.boundaries.length * rowsPerFile) : Math.max(estimated, sample.rows);
     await recordPlan(deps.metaPool, input.deliveryId, { fileCount, estimatedRows: Math.round(totalRows), maxFileBytes: input.maxFileBytes });
     return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount, totalRows: Math.round(totalRows) };
+  } catch (e) {
+    if (isCancelled(e)) throw queryTimeout(hint, timeout, 'while planning the export (describing, sampling, cutting ranges)');
+    throw e;
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
     client.release();
@@ -86,10 +95,14 @@ export interface PlanRangesInput {
 }
 
 /**
+ * Not bounded by the dataset's statement timeout: this is one pass over every key of
+ * the export, as long as a healthy large share is big, and it runs beside the first
+ * file, whose COPY has the first-row deadline. The activity's own timeout bounds it.
+ *
  * Splits the key order after the first range (planned by planExport) into the
  * remaining ranges, while the first file is already exporting.
  */
-export async function planRanges(deps: { metaPool: Pool; sourcePool: Pool }, input: PlanRangesInput): Promise<{ fileCount: number }> {
+export async function planRanges(deps: { metaPool: Pool; sourcePool: SourceConnector }, input: PlanRangesInput): Promise<{ fileCount: number }> {
   const { q, hint } = await loadDeliveryQuery(deps.metaPool, input);
   const first = (await loadRange(deps.metaPool, input.deliveryId, 0)).upper;
   if (!first) return { fileCount: 1 };

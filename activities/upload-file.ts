@@ -13,10 +13,13 @@ import type { EncoderPools } from './export/part-encoder';
 import { UploadCheckpoint } from './upload/checkpoints';
 import { MultipartUpload } from './upload/multipart';
 import { PartWindow, SourceChanged } from './upload/part-window';
+import { writeTarget } from './upload/write-target';
+import type { SourceConnector } from '../common/infra/source-connections';
+import { statementTimeoutOf } from '../common/domain/dataset-guards';
 
 export interface UploadDeps {
   metaPool: Pool;
-  sourcePool: Pool;
+  sourcePool: SourceConnector;
   aws: AwsAccess;
   partBytes: number;
   /** Parts uploading at once per file (default 2): throughput against memory (each holds one part). */
@@ -46,13 +49,13 @@ export function fileKey(input: Pick<UploadFileInput, 'target' | 'fileIndex' | 'f
  */
 export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Promise<DeliveredFile> {
   const ctx = Context.current();
-  const { target } = input;
   const key = fileKey(input);
   // A replay skips files its earlier attempts completed (same range, same key).
   const completed = await findFile(deps.metaPool, input.deliveryId, input.fileIndex);
   if (completed && completed.key === key) return completed;
-  const { q, profile, hint } = await loadDeliveryQuery(deps.metaPool, input);
+  const { q, profile, dataset, hint } = await loadDeliveryQuery(deps.metaPool, input);
   const destination = destinationFromProperties(profile.properties);
+  const target = writeTarget(input.target, destination);
   const range = await loadRange(deps.metaPool, input.deliveryId, input.fileIndex);
   const s3 = roleS3(deps.aws, { roleArn: target.roleArn, externalId: destination.externalId, region: target.region }, 'upload', input.deliveryId);
   try {
@@ -71,6 +74,7 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
       keyTypes: input.keyTypes ?? [],
       hint,
       key,
+      statementTimeoutMs: statementTimeoutOf(dataset),
     };
     try {
       return await sendFile(deps, file, upload, checkpoint);

@@ -4,6 +4,7 @@ import { createAwsAccess } from '../common/infra/aws';
 import { loadConfig } from '../common/infra/config';
 import { assertMigrated } from '../common/store/migrate';
 import { createWorker } from './create-worker';
+import { maxSourceConnections, SOURCE_APPLICATION_NAME } from '../common/infra/source-connections';
 
 /** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals). */
 const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -38,18 +39,27 @@ function traceMemory(): NodeJS.Timeout | undefined {
   }, every).unref();
 }
 
-export async function runWorker(opts: { maxConcurrentFiles?: number } = {}): Promise<void> {
+export async function runWorker(opts: { maxConcurrentFiles?: number; maxSourceConnections?: number } = {}): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(logLevel()) });
   const config = loadConfig();
   const noteDbError = (e: Error): void => void process.stderr.write(`datashare worker: database connection lost (${e.message}); reconnecting on next use\n`);
   const metaPool = createPool(config.databaseUrl, 10, noteDbError);
-  const sourcePool =
-    config.sourceDatabaseUrl === config.databaseUrl ? metaPool : createPool(config.sourceDatabaseUrl, 10, noteDbError);
+  // Always a pool of its own, even on the same database: the cap counts source connections alone,
+  // and their application_name shows them in pg_stat_activity.
+  const maxSource = opts.maxSourceConnections ?? maxSourceConnections();
+  const sourcePool = createPool(config.sourceDatabaseUrl, maxSource, noteDbError, SOURCE_APPLICATION_NAME);
   try {
     await assertMigrated(metaPool);
     const { worker, connection } = await createWorker({
       config,
-      deps: { metaPool, sourcePool, aws: createAwsAccess(), ...partSettings() },
+      deps: {
+        metaPool,
+        sourcePool,
+        maxSourceConnections: maxSource,
+        sourceDatabaseUrl: config.sourceDatabaseUrl,
+        aws: createAwsAccess(),
+        ...partSettings(),
+      },
       ...(opts.maxConcurrentFiles ? { maxConcurrentFiles: opts.maxConcurrentFiles } : {}),
     });
     const trace = traceMemory();
@@ -63,7 +73,7 @@ export async function runWorker(opts: { maxConcurrentFiles?: number } = {}): Pro
       await connection.close();
     }
   } finally {
-    if (sourcePool !== metaPool) await sourcePool.end();
+    await sourcePool.end();
     await metaPool.end();
   }
 }

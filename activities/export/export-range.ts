@@ -1,14 +1,15 @@
 import { gzipSync } from 'node:zlib';
-import type { Pool } from 'pg';
 import { DatashareError } from '../../common/errors';
 import type { Compression } from '../../common/contracts/delivery';
 import { FileTally, type CutPart } from './file-tally';
 import type { FormatEncoder, RangeSource } from './format-encoder';
 import { BLOCK_BYTES, PartEncoder, type EncoderPools } from './part-encoder';
 import { asQueryError, beginReadOnly } from './source-query';
+import type { SourceConnector } from '../../common/infra/source-connections';
+import { firstOutputDeadline, isCancelled, queryTimeout } from './statement-timeout';
 
 export interface ExportDeps {
-  sourcePool: Pool;
+  sourcePool: SourceConnector;
   /** The worker's export buffers, shared by its files (see encoderPools). */
   pools: EncoderPools;
   /** Target size of one part, after compression. */
@@ -22,6 +23,8 @@ export interface RangeExport extends RangeSource {
   hint: string;
   /** Names the file in errors. */
   key: string;
+  /** The dataset's statement timeout: how long the COPY may take to produce its first output. */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -40,8 +43,10 @@ export async function exportRange(
   const client = await deps.sourcePool.connect();
   // A connection left mid-COPY cannot take another query: it is discarded, not reused.
   let copying = false;
+  let deadline: { arrived(): void; readonly fired: boolean } | undefined;
   try {
     await beginReadOnly(client, x.q.window);
+    if (x.statementTimeoutMs) deadline = await firstOutputDeadline(deps.sourcePool, client, x.statementTimeoutMs);
     const parts = new PartEncoder(x.compression, deps.partBytes, BLOCK_BYTES, 2, deps.pools);
     const source = await x.encoder.open(client, x, parts.blocks).catch((e: unknown) => {
       throw asQueryError(e, x.hint);
@@ -49,6 +54,7 @@ export async function exportRange(
     copying = true;
     const tally = new FileTally((body) => parts.release(body));
     for await (const block of source) {
+      deadline?.arrived();
       if (signal.aborted) throw new Error('cancelled');
       for (const part of await parts.push(block)) await send(tally.next(part, source.rowsRead));
     }
@@ -65,8 +71,10 @@ export async function exportRange(
     return { parts: tally.parts, ...tally.total(source.rowsRead) };
   } catch (e) {
     if (!copying) await client.query('ROLLBACK').catch(() => undefined);
+    if (deadline?.fired && isCancelled(e) && x.statementTimeoutMs) throw queryTimeout(x.hint, x.statementTimeoutMs, 'before its first row');
     throw e;
   } finally {
+    deadline?.arrived();
     client.release(copying);
   }
 }

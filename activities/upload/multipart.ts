@@ -1,8 +1,9 @@
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { DeliveryTarget } from '../../common/contracts/delivery';
+import { objectWriteParams, ownerParams } from '../../common/domain/bucket-safety';
 import type { PartRecord } from '../../common/store/export-state';
 import { withPayloadSha256 } from './payload-sha256';
 import { s3Failure } from './s3-failure';
+import type { WriteTarget } from './write-target';
 
 /**
  * One file's multipart upload. Create, UploadPart and Complete all need only
@@ -12,18 +13,18 @@ import { s3Failure } from './s3-failure';
 export class MultipartUpload {
   private constructor(
     private readonly s3: S3Client,
-    private readonly target: DeliveryTarget,
+    private readonly target: WriteTarget,
     readonly key: string,
     readonly uploadId: string,
     private readonly signal: AbortSignal,
   ) {}
 
   /** Continues an upload an earlier attempt created. */
-  static resume(s3: S3Client, target: DeliveryTarget, key: string, uploadId: string, signal: AbortSignal): MultipartUpload {
+  static resume(s3: S3Client, target: WriteTarget, key: string, uploadId: string, signal: AbortSignal): MultipartUpload {
     return new MultipartUpload(s3, target, key, uploadId, signal);
   }
 
-  static async create(s3: S3Client, target: DeliveryTarget, key: string, contentType: string, signal: AbortSignal): Promise<MultipartUpload> {
+  static async create(s3: S3Client, target: WriteTarget, key: string, contentType: string, signal: AbortSignal): Promise<MultipartUpload> {
     const created = await s3
       .send(
         new CreateMultipartUploadCommand({
@@ -31,6 +32,8 @@ export class MultipartUpload {
           Key: key,
           ContentType: contentType,
           ...(target.acl ? { ACL: target.acl } : {}),
+          // Encryption is fixed when the upload is created; its parts inherit it.
+          ...objectWriteParams(target),
         }),
         { abortSignal: signal },
       )
@@ -43,7 +46,7 @@ export class MultipartUpload {
 
   /** Sends one part, signed with the SHA-256 the checkpoint records; returns its ETag. */
   async uploadPart(n: number, body: Buffer, sha256: string): Promise<string> {
-    const command = new UploadPartCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: this.uploadId, PartNumber: n, Body: body });
+    const command = new UploadPartCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: this.uploadId, PartNumber: n, Body: body, ...ownerParams(this.target) });
     const res = await this.s3.send(withPayloadSha256(command, sha256), { abortSignal: this.signal }).catch((e: unknown) => {
       throw s3Failure(e, this.target, this.key, 'UploadPart');
     });
@@ -57,6 +60,7 @@ export class MultipartUpload {
           Bucket: this.target.bucket,
           Key: this.key,
           UploadId: this.uploadId,
+          ...ownerParams(this.target),
           MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })) },
         }),
         { abortSignal: this.signal },

@@ -65,6 +65,8 @@ const DURATION_FLAGS = {
   '--catchup-window': { minMs: MIN_CATCHUP_WINDOW_MS, maxMs: 366 * DAY_MS },
   // Stored in lookback_seconds, a 32-bit integer column: 24855 days is the most whole days it holds.
   '--lookback': { minMs: 0, maxMs: 24_855 * DAY_MS },
+  // Postgres's statement_timeout is a 32-bit count of milliseconds: 24 days is the most it holds.
+  '--statement-timeout': { minMs: 1_000, maxMs: 24 * DAY_MS },
 } as const;
 
 export type DurationFlag = keyof typeof DURATION_FLAGS;

@@ -2,8 +2,17 @@ import { Option, type Command } from 'commander';
 import { COMPRESSIONS, FORMATS } from '../../common/contracts/delivery';
 import { checkCompression, checkFormat } from '../library/file-format';
 import { parseDurationFlag, parseKeyColumns } from './arg-grammar';
+import { formatDuration } from '../../common/domain/durations';
 import { printJson } from './output';
+import { DEFAULT_STATEMENT_TIMEOUT_MS, statementTimeoutOf } from '../../common/domain/dataset-guards';
+import type { DatasetRow } from '../../common/store/datasets';
 import { withDatashare } from './with-datashare';
+
+const DEFAULT_TIMEOUT = formatDuration(DEFAULT_STATEMENT_TIMEOUT_MS);
+
+function guards(d: DatasetRow): string {
+  return `${d.sameForEveryone ? ', same for everyone' : ''}, statement timeout ${formatDuration(statementTimeoutOf(d))}`;
+}
 
 /** `datashare dataset …`: datasets, a SELECT each over the source database. */
 export function addDatasetCommands(program: Command): void {
@@ -17,15 +26,31 @@ export function addDatasetCommands(program: Command): void {
     .addOption(new Option('--compression <compression>', 'compression').choices(COMPRESSIONS).default('gzip'))
     .option('--incremental <column>', 'a timestamp/date column: each delivery sends only rows whose column moved past the last completed delivery')
     .option('--lookback <duration>', 'with --incremental: start this far before the last watermark (e.g. 15m, 1h) to catch late rows')
+    .option(
+      '--same-for-everyone',
+      'the SQL names no profile property on purpose: every end user gets the same rows (shared reference data); without it such SQL is refused',
+    )
+    .option('--statement-timeout <duration>', `how long planning, sampling and the wait for the first row may take (default ${DEFAULT_TIMEOUT})`)
     .option('--json', 'print the dataset as JSON')
     .action(
       withDatashare(
         async (
           ds,
           id: string,
-          opts: { sql: string; key: string; format: string; compression: string; incremental?: string; lookback?: string; json?: boolean },
+          opts: {
+            sql: string;
+            key: string;
+            format: string;
+            compression: string;
+            incremental?: string;
+            lookback?: string;
+            sameForEveryone?: boolean;
+            statementTimeout?: string;
+            json?: boolean;
+          },
         ) => {
           const lookbackSeconds = opts.lookback !== undefined ? parseDurationFlag('--lookback', opts.lookback) / 1000 : undefined;
+          const timeout = opts.statementTimeout !== undefined ? parseDurationFlag('--statement-timeout', opts.statementTimeout) : undefined;
           const d = await ds.setDataset(id, {
             sql: opts.sql,
             keyColumns: parseKeyColumns(opts.key),
@@ -33,11 +58,13 @@ export function addDatasetCommands(program: Command): void {
             compression: checkCompression(opts.compression),
             ...(opts.incremental !== undefined ? { incrementalColumn: opts.incremental } : {}),
             ...(lookbackSeconds !== undefined ? { lookbackSeconds } : {}),
+            ...(opts.sameForEveryone ? { sameForEveryone: true } : {}),
+            ...(timeout !== undefined ? { statementTimeoutMs: timeout } : {}),
           });
           if (opts.json) printJson(d);
           else {
             const inc = d.incrementalColumn ? `, incremental on ${d.incrementalColumn} (lookback ${d.lookbackSeconds}s)` : '';
-            process.stdout.write(`dataset ${d.id}: ${d.format}, ${d.compression}, key ${d.keyColumns.join(',')}${inc}\n`);
+            process.stdout.write(`dataset ${d.id}: ${d.format}, ${d.compression}, key ${d.keyColumns.join(',')}${inc}${guards(d)}\n`);
           }
         },
       ),
@@ -50,7 +77,12 @@ export function addDatasetCommands(program: Command): void {
       withDatashare(async (ds, id: string, opts: { json?: boolean }) => {
         const d = await ds.getDataset(id);
         if (opts.json) printJson(d);
-        else process.stdout.write(`dataset ${d.id}\n  format ${d.format}, compression ${d.compression}, key ${d.keyColumns.join(',')}\n  sql ${d.sql}\n`);
+        else
+          process.stdout.write(
+            `dataset ${d.id}\n  format ${d.format}, compression ${d.compression}, key ${d.keyColumns.join(',')}\n` +
+              `  ${d.sameForEveryone ? 'same for everyone: every end user gets the same rows (declared)' : 'per end user: rows chosen by profile properties'}\n` +
+              `  statement timeout ${formatDuration(statementTimeoutOf(d))}${d.statementTimeoutMs === null ? ' (default)' : ''}\n  sql ${d.sql}\n`,
+          );
       }),
     );
   dataset

@@ -17,7 +17,8 @@ export function addProfileCommands(program: Command): void {
     .command('set <id> <key=value...>')
     .description(
       'create or update a profile; keys not given are kept.\n' +
-        'Destination keys: s3_role_arn, s3_bucket, s3_region, s3_prefix, s3_external_id (generated when absent), s3_acl (bucket-owner-full-control).\n' +
+        'Destination keys: s3_role_arn, s3_bucket, s3_region, s3_prefix, s3_external_id (generated when absent), s3_acl (bucket-owner-full-control),\n' +
+        "s3_bucket_owner (12-digit account, when not the role's), s3_sse (AES256|aws:kms), s3_kms_key_arn (with aws:kms).\n" +
         'Any other key (e.g. tenant_id=42) is a property datasets can use as :tenant_id.',
     )
     .option('--unset <key...>', 'remove these properties')
@@ -83,6 +84,10 @@ export function addProfileCommands(program: Command): void {
         process.stdout.write(`${JSON.stringify(p.permissionsPolicy, null, 2)}\n\n`);
         process.stdout.write('# 3. Optional bucket policy (only if the bucket restricts access further)\n');
         process.stdout.write(`${JSON.stringify(p.bucketPolicy, null, 2)}\n`);
+        if (p.keyPolicyStatement) {
+          process.stdout.write(`\n# 4. Statement to add to the KMS key's policy, in the key's account (${destination.encryption?.kmsKey?.accountId ?? '?'})\n`);
+          process.stdout.write(`${JSON.stringify(p.keyPolicyStatement, null, 2)}\n`);
+        }
       }),
     );
   profile

@@ -2,6 +2,7 @@ import { validateDatasetId } from '../../common/domain/ids';
 import { assertSingleSelect, trimStatement } from '../../common/domain/sql-params';
 import type { Compression, Format } from '../../common/contracts/delivery';
 import { ValidationError } from '../../common/errors';
+import { checkStatementTimeout, checkTenancy } from '../../common/domain/dataset-guards';
 import { outputColumnType, prepareWithKeyColumns, QueryRefused } from '../../common/source/describe-query';
 import * as store from '../../common/store/datasets';
 import { checkCompression, checkFormat } from './file-format';
@@ -16,6 +17,10 @@ export interface DatasetInput {
   incrementalColumn?: string;
   /** Re-send this far before the last watermark, to catch rows that arrive late. */
   lookbackSeconds?: number;
+  /** The SQL names no profile property on purpose: every end user gets the same rows (shared reference data). */
+  sameForEveryone?: boolean;
+  /** Bound on planning, sampling and the time to the first row (default DEFAULT_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs?: number;
 }
 
 /** The types an incremental column may have, as the source database's format_type names them. */
@@ -42,8 +47,11 @@ export class Datasets {
     }
     assertSingleSelect(input.sql);
     const sql = trimStatement(input.sql);
+    if (input.statementTimeoutMs !== undefined) checkStatementTimeout(input.statementTimeoutMs);
     await this.checkQuery(sql, input.keyColumns);
     if (input.incrementalColumn) await this.checkIncrementalColumn(sql, input.incrementalColumn);
+    // After the SQL's own checks, so a broken query is told what is broken first.
+    checkTenancy(id, sql, input.sameForEveryone ?? false);
     return store.saveDataset(this.deps.metaPool, {
       id,
       sql,
@@ -52,6 +60,8 @@ export class Datasets {
       compression,
       incrementalColumn: input.incrementalColumn ?? null,
       lookbackSeconds: input.lookbackSeconds ?? 0,
+      sameForEveryone: input.sameForEveryone ?? false,
+      statementTimeoutMs: input.statementTimeoutMs ?? null,
     });
   }
 

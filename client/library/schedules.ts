@@ -5,6 +5,7 @@ import { deliverableDestination } from '../../common/domain/destination';
 import { formatDuration } from '../../common/domain/durations';
 import { ConflictError, NotFoundError, ValidationError } from '../../common/errors';
 import * as datasets from '../../common/store/datasets';
+import { checkFanOutTenancy } from '../../common/domain/dataset-guards';
 import { countMatchingProfiles } from '../../common/store/profile-filter';
 import * as profiles from '../../common/store/profiles';
 import { listRoundDeliveries } from '../../common/store/round-deliveries';
@@ -48,6 +49,7 @@ export class Schedules {
       deliverableDestination(await profiles.getProfile(this.deps.metaPool, target.profileId), dataset.sql);
       scheduleId = profileScheduleId(target.profileId, datasetId);
     } else {
+      checkFanOutTenancy(dataset);
       scheduleId = whereScheduleId(target.where, datasetId);
     }
 

@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { AwsAccess } from '../../common/infra/aws';
 import { roleSessionName } from '../../common/infra/aws';
 import type { S3Destination } from '../../common/domain/destination';
+import { bucketOwnerMessage, expectedOwner, objectWriteParams } from '../../common/domain/bucket-safety';
+import { ownerProbeKey, probeBucketOwner } from '../../common/infra/bucket-owner-probe';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
 
@@ -66,8 +68,15 @@ export async function verifyDestination(aws: AwsAccess, profileId: string, d: S3
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const markerKey = `${d.prefix}_datashare-verify/${stamp}-${randomBytes(4).toString('hex')}.txt`;
+  const o = expectedOwner(d);
   const s3 = aws.s3(d.region, aws.roleCredentials({ roleArn: d.roleArn, externalId: d.externalId, sessionName: session, region: d.region }));
   try {
+    const probe = await probeBucketOwner(s3, d.bucket, ownerProbeKey(d.prefix), o.bucketOwner);
+    // Part of the write check (its name is a stable interface): a wrong owner fails the write.
+    if (probe.result === 'wrong-owner') {
+      checks.push({ name: 'write under prefix', status: 'fail', detail: bucketOwnerMessage({ ...d, ...o }, profileId) });
+      return { profileId, ok: false, checks };
+    }
     await s3.send(
       new PutObjectCommand({
         Bucket: d.bucket,
@@ -77,14 +86,19 @@ export async function verifyDestination(aws: AwsAccess, profileId: string, d: S3
         // Create-only: verification must never overwrite anything of the end user's.
         IfNoneMatch: '*',
         ...(d.acl ? { ACL: d.acl } : {}),
+        ...objectWriteParams({ ...d, ...o }),
       }),
     );
-    checks.push({ name: 'write under prefix', status: 'ok', detail: `wrote s3://${d.bucket}/${markerKey}` });
+    const owner = `account ${o.bucketOwner}${o.bucketOwnerExplicit ? ' (s3_bucket_owner)' : ", the role's"}`;
+    const sse = d.encryption ? `, encrypted ${d.encryption.sse}${d.encryption.kmsKey ? ` with ${d.encryption.kmsKey.arn}` : ''}` : '';
+    checks.push({ name: 'write under prefix', status: 'ok', detail: `wrote s3://${d.bucket}/${markerKey} (bucket owned by ${owner}${sse})` });
   } catch (e) {
     checks.push({
       name: 'write under prefix',
       status: 'fail',
-      detail: `${errText(e)} writing s3://${d.bucket}/${markerKey}. The role's permissions policy must allow s3:PutObject${d.acl ? ' and s3:PutObjectAcl' : ''} on arn:${d.partition}:s3:::${d.bucket}/${d.prefix}*`,
+      detail:
+        `${errText(e)} writing s3://${d.bucket}/${markerKey}. The role's permissions policy must allow s3:PutObject${d.acl ? ' and s3:PutObjectAcl' : ''} on arn:${d.partition}:s3:::${d.bucket}/${d.prefix}*` +
+        `${d.encryption?.kmsKey ? `, and kms:GenerateDataKey* and kms:Decrypt on ${d.encryption.kmsKey.arn}` : ''} (see: datashare profile policy ${profileId})`,
     });
     return { profileId, ok: false, checks };
   } finally {

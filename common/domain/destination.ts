@@ -7,6 +7,7 @@
  */
 import { ValidationError } from '../errors';
 import { exampleRoleArn, fail, normalizePrefix, parseRoleArn, partitionOfRegion, validateBucketName, validateExternalId, type Partition } from './aws-names';
+import { encryptionFromProperties, validateBucketOwner, type Encryption } from './bucket-safety';
 import { validatePropertyName } from './ids';
 import { quoteValue } from './quoting';
 import { requireProperties } from './sql-params';
@@ -18,6 +19,9 @@ export const DESTINATION_KEYS = [
   's3_prefix',
   's3_external_id',
   's3_acl',
+  's3_bucket_owner',
+  's3_sse',
+  's3_kms_key_arn',
 ] as const;
 
 export type DestinationKey = (typeof DESTINATION_KEYS)[number];
@@ -39,6 +43,9 @@ export interface S3Destination {
   prefix: string;
   externalId: string;
   acl?: DestinationAcl;
+  /** s3_bucket_owner: the bucket is in another account than the role's (see expectedOwner). */
+  bucketOwner?: string;
+  encryption?: Encryption;
 }
 
 const REQUIRED_KEYS: readonly DestinationKey[] = ['s3_role_arn', 's3_bucket', 's3_region', 's3_external_id'];
@@ -50,6 +57,9 @@ const MISSING_HINT: Record<DestinationKey, string> = {
   s3_prefix: 'the folder we may write to, e.g. uploads/your-team/',
   s3_external_id: "a unique ExternalId that the role's trust policy requires (sts:ExternalId), e.g. ds- followed by 32 hex digits",
   s3_acl: 'bucket-owner-full-control, only if the bucket requires it',
+  s3_bucket_owner: "the 12-digit account that owns the bucket, only when it is not the role's account",
+  s3_sse: 'AES256 or aws:kms',
+  s3_kms_key_arn: "the ARN of the end user's KMS key, with s3_sse=aws:kms",
 };
 
 function isDestinationKey(key: string): key is DestinationKey {
@@ -104,6 +114,10 @@ export function destinationFromProperties(props: Readonly<Record<string, string>
   const externalId = get('s3_external_id') ?? '';
   validateExternalId(externalId);
 
+  const owner = get('s3_bucket_owner');
+  const explicitOwner = owner !== undefined && owner !== '' ? validateBucketOwner(owner) : undefined;
+  const encryption = encryptionFromProperties(get('s3_sse'), get('s3_kms_key_arn'), region);
+
   const dest: S3Destination = {
     roleArn,
     partition: arn.partition,
@@ -112,6 +126,8 @@ export function destinationFromProperties(props: Readonly<Record<string, string>
     region,
     prefix,
     externalId,
+    ...(explicitOwner ? { bucketOwner: explicitOwner } : {}),
+    ...(encryption ? { encryption } : {}),
   };
   const acl = get('s3_acl');
   if (acl !== undefined && acl !== '') {

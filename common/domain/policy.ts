@@ -13,7 +13,7 @@ export interface PolicyStatement {
   Principal?: { AWS: string };
   Action: string | string[];
   Resource?: string;
-  Condition?: Record<string, Record<string, string>>;
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 export interface PolicyDocument {
@@ -25,6 +25,11 @@ export interface EndUserPolicies {
   trustPolicy: PolicyDocument;
   permissionsPolicy: PolicyDocument;
   bucketPolicy: PolicyDocument;
+  /**
+   * Only when s3_kms_key_arn is in another account than the role: the statement the
+   * key's owner adds to the key policy (a key policy must allow cross-account use itself).
+   */
+  keyPolicyStatement?: PolicyStatement;
 }
 
 export function sharerRootArn(partition: Partition, accountId: string): string {
@@ -114,6 +119,7 @@ export function buildPolicies(dest: S3Destination, sharerPrincipalArn: string): 
   }
   const actions = writeActions(dest);
   const resource = objectResource(dest);
+  const kms = kmsStatements(dest);
   return {
     trustPolicy: {
       Version: '2012-10-17',
@@ -130,7 +136,7 @@ export function buildPolicies(dest: S3Destination, sharerPrincipalArn: string): 
     },
     permissionsPolicy: {
       Version: '2012-10-17',
-      Statement: [{ Sid: 'AllowDataShareWritesToPrefix', Effect: 'Allow', Action: actions, Resource: resource }],
+      Statement: [{ Sid: 'AllowDataShareWritesToPrefix', Effect: 'Allow', Action: actions, Resource: resource }, ...(kms ? [kms.role] : [])],
     },
     bucketPolicy: {
       Version: '2012-10-17',
@@ -144,5 +150,34 @@ export function buildPolicies(dest: S3Destination, sharerPrincipalArn: string): 
         },
       ],
     },
+    ...(kms?.keyPolicy ? { keyPolicyStatement: kms.keyPolicy } : {}),
+  };
+}
+
+/** SSE-KMS: GenerateDataKey for each object and Decrypt, which multipart uploads need to combine their parts. */
+const KMS_ACTIONS = ['kms:GenerateDataKey*', 'kms:Decrypt'];
+
+/**
+ * The role's permission on the end user's key, and, for a key in another account,
+ * the key-policy statement its owner adds. An alias cannot be an IAM resource for
+ * these calls, so an alias ARN grants the account's keys that carry that alias.
+ */
+function kmsStatements(dest: S3Destination): { role: PolicyStatement; keyPolicy?: PolicyStatement } | undefined {
+  const key = dest.encryption?.kmsKey;
+  if (!key) return undefined;
+  const viaS3 = { StringEquals: { 'kms:ViaService': `s3.${key.region}.amazonaws.com${key.partition === 'aws-cn' ? '.cn' : ''}` } };
+  const role: PolicyStatement = key.isAlias
+    ? {
+        Sid: 'AllowDataShareToEncryptWithKey',
+        Effect: 'Allow',
+        Action: KMS_ACTIONS,
+        Resource: `arn:${key.partition}:kms:${key.region}:${key.accountId}:key/*`,
+        Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': key.resource } },
+      }
+    : { Sid: 'AllowDataShareToEncryptWithKey', Effect: 'Allow', Action: KMS_ACTIONS, Resource: key.arn };
+  if (key.accountId === dest.accountId) return { role };
+  return {
+    role,
+    keyPolicy: { Sid: 'AllowDataShareRoleToEncryptViaS3', Effect: 'Allow', Principal: { AWS: dest.roleArn }, Action: KMS_ACTIONS, Resource: '*', Condition: viaS3 },
   };
 }

@@ -27,6 +27,8 @@ export function cloudFormationTemplate(dest: S3Destination, policies: EndUserPol
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: describe(dest, sharerPrincipal),
+    // A key in another account is not this stack's to change: its owner adds this statement to the key policy.
+    ...(policies.keyPolicyStatement ? { Metadata: { DataShareKeyPolicyStatement: policies.keyPolicyStatement } } : {}),
     Resources: {
       DataShareRole: {
         Type: 'AWS::IAM::Role',
@@ -63,11 +65,22 @@ function hclString(s: string): string {
   return JSON.stringify(s).replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
 }
 
+/** The key-policy statement for a key in another account, as comments: it is applied there, not by this configuration. */
+function keyPolicyComment(policies: EndUserPolicies): string {
+  const st = policies.keyPolicyStatement;
+  if (!st) return '';
+  const json = JSON.stringify(st, null, 2)
+    .split('\n')
+    .map((l) => `#   ${l}`)
+    .join('\n');
+  return `# The KMS key is in another account: its owner adds this statement to the key policy there.\n${json}\n`;
+}
+
 export function terraformConfig(dest: S3Destination, policies: EndUserPolicies, sharerPrincipal: string): string {
   const { roleName, path } = parseRoleArn(dest.roleArn);
   return `# ${describe(dest, sharerPrincipal)}
-# Apply in the account that owns the bucket (${dest.accountId}), then give the sharer the role_arn output.
-
+# Apply in the role's account (${dest.accountId}), then give the sharer the role_arn output.
+${keyPolicyComment(policies)}
 resource "aws_iam_role" "datashare" {
   name                 = ${hclString(roleName)}
   path                 = ${hclString(path)}

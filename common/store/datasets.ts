@@ -12,6 +12,10 @@ export interface DatasetRow {
   incrementalColumn: string | null;
   /** How far before the last watermark each incremental delivery starts again, for late-arriving rows. */
   lookbackSeconds: number;
+  /** Declared on purpose: the SQL names no profile property, so every end user gets the same rows. */
+  sameForEveryone: boolean;
+  /** Bound on planning, sampling and the time to the first row; null: the default. */
+  statementTimeoutMs: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -24,6 +28,8 @@ interface DbDataset {
   compression: Compression;
   incremental_column: string | null;
   lookback_seconds: number;
+  same_for_everyone: boolean;
+  statement_timeout_ms: number | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -37,6 +43,8 @@ function toRow(r: DbDataset): DatasetRow {
     compression: r.compression,
     incrementalColumn: r.incremental_column,
     lookbackSeconds: r.lookback_seconds,
+    sameForEveryone: r.same_for_everyone,
+    statementTimeoutMs: r.statement_timeout_ms,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
@@ -70,16 +78,19 @@ export async function saveDataset(
     compression: Compression;
     incrementalColumn?: string | null;
     lookbackSeconds?: number;
+    sameForEveryone?: boolean;
+    statementTimeoutMs?: number | null;
   },
 ): Promise<DatasetRow> {
   const { rows } = await db.query<DbDataset>(
-    `INSERT INTO datasets (id, sql, key_columns, format, compression, incremental_column, lookback_seconds)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO datasets (id, sql, key_columns, format, compression, incremental_column, lookback_seconds, same_for_everyone, statement_timeout_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (id) DO UPDATE SET sql = EXCLUDED.sql, key_columns = EXCLUDED.key_columns,
        format = EXCLUDED.format, compression = EXCLUDED.compression,
-       incremental_column = EXCLUDED.incremental_column, lookback_seconds = EXCLUDED.lookback_seconds, updated_at = now()
+       incremental_column = EXCLUDED.incremental_column, lookback_seconds = EXCLUDED.lookback_seconds,
+       same_for_everyone = EXCLUDED.same_for_everyone, statement_timeout_ms = EXCLUDED.statement_timeout_ms, updated_at = now()
      RETURNING *`,
-    [d.id, d.sql, d.keyColumns, d.format, d.compression, d.incrementalColumn ?? null, d.lookbackSeconds ?? 0],
+    [d.id, d.sql, d.keyColumns, d.format, d.compression, d.incrementalColumn ?? null, d.lookbackSeconds ?? 0, d.sameForEveryone ?? false, d.statementTimeoutMs ?? null],
   );
   return toRow(rows[0]);
 }

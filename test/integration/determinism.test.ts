@@ -29,7 +29,7 @@ describe('workflow replay', () => {
     const table = uniqueName('replay_rows').replace(/-/g, '_');
     await h.pool.query(`CREATE TABLE ${table} AS SELECT g AS id FROM generate_series(1, 10) g`);
     const dataset = uniqueName('replay-ds');
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'] });
+    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], sameForEveryone: true });
     const bucket = uniqueName('replay');
     await createBucket('other', bucket);
     const ok = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'r/' });

@@ -33,7 +33,7 @@ describe('large shares: many files, continue-as-new, cancel', () => {
 
   it('cuts a delivery into hundreds of bounded files across continue-as-new runs, in key order, each with the header', async () => {
     const dataset = uniqueName('many');
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], compression: 'none' });
+    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], compression: 'none', sameForEveryone: true });
     const started = await h.ds.share(profile, dataset, { maxFileBytes: 400, maxParallelFiles: 4 });
     const d = await h.ds.waitForDelivery(started.id, undefined, 500);
     expect(d.error).toBeUndefined();
@@ -75,7 +75,7 @@ describe('large shares: many files, continue-as-new, cancel', () => {
     await h.pool.query(`CREATE TABLE ${big} AS SELECT g AS id, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 300000) g`);
     const dataset = uniqueName('cancel-ds');
     const filter = slow ? ' WHERE CASE WHEN id % 1000 = 0 THEN pg_sleep(0.03) IS NOT NULL ELSE true END' : '';
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${big}${filter}`, keyColumns: ['id'], compression: 'none' });
+    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${big}${filter}`, keyColumns: ['id'], compression: 'none', sameForEveryone: true });
     return dataset;
   }
 

@@ -13,7 +13,7 @@ describe('least privilege and ExternalId (moto with IAM enforcement on)', () => 
     h = await startHarness({ taskQueue: uniqueName('permissions-test') });
     table = uniqueName('perm_rows').replace(/-/g, '_');
     await h.pool.query(`CREATE TABLE ${table} AS SELECT g AS id, 'row ' || g AS label FROM generate_series(1, 50) g`);
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'] });
+    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], sameForEveryone: true });
   });
 
   afterAll(async () => {

@@ -45,9 +45,9 @@ describe('incremental datasets and replaying failed deliveries', () => {
   it('sends new and changed rows exactly once, also across a failed run and its replay', async () => {
     const dataset = uniqueName('incr-ds');
     await write(`INSERT INTO $T SELECT g, 'v1', clock_timestamp() FROM generate_series(1, 5) g`);
-    await h.ds.setDataset(dataset, { sql: `SELECT id, v FROM ${table}`, keyColumns: ['id'], compression: 'none', incrementalColumn: 'updated_at' }).catch(async () => {
+    await h.ds.setDataset(dataset, { sql: `SELECT id, v FROM ${table}`, keyColumns: ['id'], compression: 'none', incrementalColumn: 'updated_at', sameForEveryone: true }).catch(async () => {
       // The column must be an output column of the query.
-      await h.ds.setDataset(dataset, { sql: `SELECT id, v, updated_at FROM ${table}`, keyColumns: ['id'], compression: 'none', incrementalColumn: 'updated_at' });
+      await h.ds.setDataset(dataset, { sql: `SELECT id, v, updated_at FROM ${table}`, keyColumns: ['id'], compression: 'none', incrementalColumn: 'updated_at', sameForEveryone: true });
     });
     const profile = await newProfile(good);
     const run = async (): Promise<string> => (await h.ds.waitForDelivery((await h.ds.share(profile, dataset)).id, undefined, 200)).id;
@@ -90,7 +90,7 @@ describe('incremental datasets and replaying failed deliveries', () => {
 
   it('replays a failed delivery under the same id after the profile is fixed, once; replay --failed replays several', async () => {
     const dataset = uniqueName('replay-ds');
-    await h.ds.setDataset(dataset, { sql: `SELECT id, v FROM ${table}`, keyColumns: ['id'] });
+    await h.ds.setDataset(dataset, { sql: `SELECT id, v FROM ${table}`, keyColumns: ['id'], sameForEveryone: true });
     const profiles = [await newProfile(denied), await newProfile(denied), await newProfile(denied)];
     const failed = [];
     for (const p of profiles) failed.push(await h.ds.waitForDelivery((await h.ds.share(p, dataset)).id, undefined, 200));

@@ -61,7 +61,7 @@ describe('resume inside a file after SIGKILL', () => {
     // ~45 MB of CSV: nine 5 MiB parts in one file.
     await pool.query(`CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) || repeat(' pad', 25) AS v FROM generate_series(1, 320000) g`);
     dataset = uniqueName('resume-ds');
-    await ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], compression: 'none' });
+    await ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], compression: 'none', sameForEveryone: true });
     await createBucket('other', bucket);
     const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'r/' });
     profile = (await ds.setProfile(uniqueName('resume'), endUserProfile(role, bucket, 'r/'))).id;

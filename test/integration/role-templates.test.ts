@@ -89,6 +89,46 @@ describe('role templates (CloudFormation, Terraform)', () => {
     });
   }
 
+  for (const key of [
+    { name: 'a key in the role\'s account', arn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab', crossAccount: false },
+    { name: 'a key in another account', arn: 'arn:aws:kms:us-east-1:444455556666:key/mrk-0123456789abcdef0123456789abcdef', crossAccount: true },
+    { name: 'a key alias', arn: 'arn:aws:kms:us-east-1:111122223333:alias/datashare', crossAccount: false },
+  ]) {
+    it(`SSE-KMS with ${key.name}: KMS permissions in every format, the key-policy statement when cross-account, cfn-lint accepts it`, () => {
+      const dest = destinationFromProperties({
+        s3_role_arn: 'arn:aws:iam::111122223333:role/data/DataShareWriter',
+        s3_bucket: 'their-company-data',
+        s3_region: 'us-east-1',
+        s3_prefix: 'incoming/acme/',
+        s3_external_id: 'ds-0123456789abcdef0123456789abcdef',
+        s3_sse: 'aws:kms',
+        s3_kms_key_arn: key.arn,
+      });
+      const policies = buildPolicies(dest, PARTITIONS[0].sharer);
+      const kms = policies.permissionsPolicy.Statement.find((st) => st.Sid === 'AllowDataShareToEncryptWithKey');
+      expect(kms?.Action).toEqual(['kms:GenerateDataKey*', 'kms:Decrypt']);
+      expect(kms?.Resource).toBe(key.arn.includes(':alias/') ? 'arn:aws:kms:us-east-1:111122223333:key/*' : key.arn);
+      if (key.crossAccount) {
+        expect(policies.keyPolicyStatement).toMatchObject({ Principal: { AWS: dest.roleArn }, Action: ['kms:GenerateDataKey*', 'kms:Decrypt'] });
+      } else {
+        expect(policies.keyPolicyStatement).toBeUndefined();
+      }
+      const template = cloudFormationTemplate(dest, policies, PARTITIONS[0].sharer) as {
+        Resources: { DataShareRole: { Properties: Record<string, unknown> } };
+      };
+      const file = join(dir, `kms-${key.crossAccount ? 'cross' : 'same'}-${key.arn.includes('alias') ? 'alias' : 'key'}.json`);
+      writeFileSync(file, JSON.stringify(template, null, 2));
+      const r = spawnSync(join(VENV_BIN, 'cfn-lint'), ['--regions', 'us-east-1', '--', file], { encoding: 'utf8' });
+      expect(`${r.stdout}${r.stderr}`).toBe('');
+      expect(r.status).toBe(0);
+      expect(template.Resources.DataShareRole.Properties.Policies).toEqual([{ PolicyName: 'datashare-write', PolicyDocument: policies.permissionsPolicy }]);
+      const tf = join(dir, `kms-${key.crossAccount ? 'cross' : 'same'}.tf`);
+      writeFileSync(tf, terraformConfig(dest, policies, PARTITIONS[0].sharer));
+      const parsed = JSON.parse(execFileSync(join(VENV_BIN, 'python'), ['-c', HCL_POLICIES, tf], { encoding: 'utf8' })) as Record<string, Record<string, unknown>>;
+      expect(parsed.aws_iam_role_policy.policy).toEqual(policies.permissionsPolicy);
+    });
+  }
+
   it('cfn-lint is a real check: it rejects a template with an impossible session duration', () => {
     const { dest, policies } = policiesFor(PARTITIONS[0]);
     const template = cloudFormationTemplate(dest, policies, PARTITIONS[0].sharer) as {

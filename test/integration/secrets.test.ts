@@ -18,7 +18,7 @@ describe('no secret leaves activity memory', () => {
     const table = uniqueName('secret_rows').replace(/-/g, '_');
     await h.pool.query(`CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 200) g`);
     const dataset = uniqueName('secrets-ds');
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: 'jsonl' });
+    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: 'jsonl', sameForEveryone: true });
 
     const bucket = uniqueName('secrets');
     await createBucket('other', bucket);

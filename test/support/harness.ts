@@ -80,19 +80,33 @@ export interface Harness {
 }
 
 /** A running worker on a task queue of its own, plus a library client and clients for assertions. */
-export async function startHarness(opts: { taskQueue: string; partBytes?: number; partsInFlight?: number }): Promise<Harness> {
+export async function startHarness(opts: {
+  taskQueue: string;
+  partBytes?: number;
+  partsInFlight?: number;
+  /** Send the code under test's S3 requests here (an S3Injector in front of moto) via AWS_ENDPOINT_URL_S3. */
+  s3Endpoint?: string;
+  /** A source pool of its own, shown in pg_stat_activity under this application_name, capped per worker. */
+  source?: { applicationName: string; maxConnections: number };
+  maxConcurrentFiles?: number;
+}): Promise<Harness> {
   useTestEnv();
+  if (opts.s3Endpoint) process.env.AWS_ENDPOINT_URL_S3 = opts.s3Endpoint;
   process.env.DATASHARE_TASK_QUEUE = opts.taskQueue;
   installRuntimeLogger();
   const config = loadConfig();
   const pool = createPool(config.databaseUrl, 6);
   const aws = observedAws();
+  const sourcePool = opts.source ? createPool(config.sourceDatabaseUrl, opts.source.maxConnections, () => undefined, opts.source.applicationName) : pool;
   const { worker, connection: workerConnection } = await createWorker({
     config,
     deps: {
       metaPool: pool,
-      sourcePool: pool,
+      sourcePool,
       aws,
+      sourceDatabaseUrl: config.sourceDatabaseUrl,
+      ...(opts.source ? { maxSourceConnections: opts.source.maxConnections } : {}),
+      ...(opts.maxConcurrentFiles ? { maxConcurrentFiles: opts.maxConcurrentFiles } : {}),
       ...(opts.partBytes ? { partBytes: opts.partBytes } : {}),
       ...(opts.partsInFlight ? { partsInFlight: opts.partsInFlight } : {}),
     },
@@ -113,6 +127,7 @@ export async function startHarness(opts: { taskQueue: string; partBytes?: number
       await workerConnection.close();
       await connection.close();
       await ds.close();
+      if (sourcePool !== pool) await sourcePool.end();
       await pool.end();
     },
   };
