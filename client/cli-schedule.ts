@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { validateProfileId } from '../common/domain/ids';
 import { ValidationError } from '../common/errors';
+import { COMPRESSIONS, FORMATS } from '../common/contracts/delivery';
 import type { ScheduleTarget } from '../common/contracts/schedules';
 import { Datashare } from './datashare';
 import { oneLine, printJson } from './output';
@@ -126,8 +127,8 @@ export function addScheduleCommands(program: Command): void {
     .option('--every <duration>', 'fixed interval from the epoch, e.g. 15m, 1h, 1d (runs at 00:00 UTC)')
     .addOption(new Option('--overlap <policy>', 'when a run is due while the previous one still runs').choices(OVERLAP_CHOICES).default('skip'))
     .option('--catchup-window <duration>', 'after an outage of Temporal, still take runs missed up to this long ago', '1h')
-    .addOption(new Option('--format <format>', "override the dataset's format").choices(['csv', 'jsonl']))
-    .addOption(new Option('--compression <compression>', "override the dataset's compression").choices(['gzip', 'none']))
+    .addOption(new Option('--format <format>', "override the dataset's format").choices(FORMATS))
+    .addOption(new Option('--compression <compression>', "override the dataset's compression").choices(COMPRESSIONS))
     .option('--max-parallel <n>', 'with --where: deliveries running at once per run (default 20)')
     .addOption(new Option('--page-size <n>', 'with --where: profiles per workflow run before it continues as new (default 500)').hideHelp())
     .option('--paused', 'create the schedule paused')

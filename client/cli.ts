@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DatashareError, ValidationError, exitCodeFor } from '../common/errors';
-import type { DeliveryView } from '../common/contracts/delivery';
+import { COMPRESSIONS, DEFAULT_COMPRESSION, FORMATS, type DeliveryView } from '../common/contracts/delivery';
 import { addScheduleCommands } from './cli-schedule';
 import { Datashare } from './datashare';
 import { deliveryDetails, deliveryLine, formatBytes, printJson } from './output';
@@ -175,8 +175,8 @@ export function buildProgram(): Command {
     .description('create or replace a dataset; the SQL may use profile properties as :name (bound as parameters)')
     .requiredOption('--sql <select>', 'one SELECT (or WITH/VALUES/TABLE) query')
     .requiredOption('--key <columns>', 'unique key column(s), comma-separated; the export is ordered by it')
-    .addOption(new Option('--format <format>', 'file format').choices(['csv', 'jsonl']).default('csv'))
-    .addOption(new Option('--compression <compression>', 'compression').choices(['gzip', 'none']).default('gzip'))
+    .addOption(new Option('--format <format>', 'file format').choices(FORMATS).default('csv'))
+    .addOption(new Option('--compression <compression>', `compression (default: ${Object.entries(DEFAULT_COMPRESSION).map(([f, c]) => `${c} for ${f}`).join(', ')})`).choices(COMPRESSIONS))
     .option('--incremental <column>', 'a timestamp/date column: each delivery sends only rows whose column moved past the last completed delivery')
     .option('--lookback <duration>', 'with --incremental: start this far before the last watermark (e.g. 15m, 1h) to catch late rows')
     .option('--json', 'print the dataset as JSON')
@@ -185,14 +185,14 @@ export function buildProgram(): Command {
         async (
           ds,
           id: string,
-          opts: { sql: string; key: string; format: string; compression: string; incremental?: string; lookback?: string; json?: boolean },
+          opts: { sql: string; key: string; format: string; compression?: string; incremental?: string; lookback?: string; json?: boolean },
         ) => {
         const lookbackSeconds = parseDurationSeconds('--lookback', opts.lookback);
         const d = await ds.setDataset(id, {
           sql: opts.sql,
           keyColumns: parseKeyColumns(opts.key),
           format: parseFormat(opts.format) ?? 'csv',
-          compression: parseCompression(opts.compression) ?? 'gzip',
+          ...(opts.compression ? { compression: parseCompression(opts.compression) } : {}),
           ...(opts.incremental !== undefined ? { incrementalColumn: opts.incremental } : {}),
           ...(lookbackSeconds !== undefined ? { lookbackSeconds } : {}),
         });
@@ -241,8 +241,8 @@ export function buildProgram(): Command {
   program
     .command('share <profile> <dataset>')
     .description("deliver a dataset to a profile's bucket; prints the delivery id (with --wait, follows it to the end)")
-    .addOption(new Option('--format <format>', "override the dataset's format").choices(['csv', 'jsonl']))
-    .addOption(new Option('--compression <compression>', "override the dataset's compression").choices(['gzip', 'none']))
+    .addOption(new Option('--format <format>', "override the dataset's format").choices(FORMATS))
+    .addOption(new Option('--compression <compression>', "override the dataset's compression").choices(COMPRESSIONS))
     .option('--max-file-size <size>', 'target maximum size of one stored file, e.g. 256MiB (default), 1GB')
     .option('--max-parallel-files <n>', 'files exported at once for this delivery (default 4)')
     .option('--full-refresh', 'incremental datasets: send every row up to now, not just those past the watermark')

@@ -21,8 +21,9 @@ import * as deliveries from '../common/store/deliveries';
 import { migrate, type AppliedMigration } from '../common/store/migrate';
 import * as profiles from '../common/store/profiles';
 import {
-  COMPRESSIONS,
-  FORMATS,
+  DEFAULT_COMPRESSION,
+  compressionProblem,
+  effectiveCompression,
   workflowIdFor,
   type Compression,
   type DeliveryInput,
@@ -169,11 +170,9 @@ export class Datashare {
   async setDataset(id: string, input: DatasetInput): Promise<datasets.DatasetRow> {
     validateDatasetId(id);
     const format = input.format ?? 'csv';
-    const compression = input.compression ?? 'gzip';
-    if (!FORMATS.includes(format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}, not "${String(format)}"`);
-    if (!COMPRESSIONS.includes(compression)) {
-      throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}, not "${String(compression)}"`);
-    }
+    const compression = input.compression ?? DEFAULT_COMPRESSION[format];
+    const problem = compressionProblem(format, compression);
+    if (problem) throw new ValidationError(problem);
     if (input.keyColumns.length === 0 || input.keyColumns.some((k) => k.trim() === '')) {
       throw new ValidationError('--key needs one or more column names, e.g. --key id or --key tenant_id,id');
     }
@@ -269,9 +268,9 @@ export class Datashare {
     const dataset = await datasets.getDataset(this.metaPool, datasetId);
     deliverableDestination(profile, dataset.sql);
     const format = opts.format ?? dataset.format;
-    const compression = opts.compression ?? dataset.compression;
-    if (!FORMATS.includes(format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}`);
-    if (!COMPRESSIONS.includes(compression)) throw new ValidationError(`--compression must be one of ${COMPRESSIONS.join(', ')}`);
+    const compression = effectiveCompression(format, opts.compression, dataset);
+    const problem = compressionProblem(format, compression);
+    if (problem) throw new ValidationError(problem);
 
     const temporal = await this.temporalClient();
     const input: DeliveryInput = {

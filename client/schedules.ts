@@ -15,7 +15,15 @@ import type { FanOutInput, ScheduledDeliveryInput, ScheduleTarget } from '../com
 import * as datasets from '../common/store/datasets';
 import { countMatchingProfiles } from '../common/store/profile-filter';
 import * as profiles from '../common/store/profiles';
-import { COMPRESSIONS, FORMATS, type Compression, type DeliveryStatus, type Format } from '../common/contracts/delivery';
+import {
+  COMPRESSIONS,
+  FORMATS,
+  compressionProblem,
+  effectiveCompression,
+  type Compression,
+  type DeliveryStatus,
+  type Format,
+} from '../common/contracts/delivery';
 import { fanOutDeliveryWorkflow, scheduledDeliveryWorkflow } from '../workflows';
 import { DEFAULT_MAX_PARALLEL, DEFAULT_PAGE_SIZE } from '../workflows/fan-out';
 import type { Datashare } from './datashare';
@@ -185,6 +193,9 @@ export class Schedules {
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new ValidationError('--page-size must be a whole number from 1 to 1000');
 
     const dataset = await datasets.getDataset(this.ds.metaPool, datasetId);
+    // Checked against the dataset's format as it is now; registerDeliveries applies the same rule at each run.
+    const problem = compressionProblem(input.format ?? dataset.format, effectiveCompression(input.format ?? dataset.format, input.compression, dataset));
+    if (problem) throw new ValidationError(problem);
     let scheduleId: string;
     if (target.kind === 'profile') {
       // As `share` does: a schedule that can only fail is refused now, not at 2 a.m.

@@ -29,6 +29,11 @@ export const ERROR_REGISTRY = {
   AccessDenied: { permanent: true, exitCode: 1, hint: "the end user's role may not write there: compare it with `datashare profile policy`" },
   AssumeRoleDenied: { permanent: true, exitCode: 1, hint: "the role's trust policy or the profile's s3_external_id is wrong: see `datashare profile policy`" },
   DatasetQueryError: { permanent: true, exitCode: 1, hint: "the dataset's SQL failed on the source database: fix it with `datashare dataset set`" },
+  UnrepresentableValue: {
+    permanent: true,
+    exitCode: 1,
+    hint: "a value cannot be written in the delivery's format (the message names the column and the row's key): change or cast that column in the dataset's SQL with `datashare dataset set`",
+  },
   NoSuchBucket: { permanent: true, exitCode: 1, hint: "the bucket does not exist: fix the profile's s3_bucket" },
   SharerCredentialsInvalid: { permanent: true, exitCode: 1, hint: "the worker's own AWS credentials were rejected: fix its environment" },
   ServiceUnreachable: { permanent: false, exitCode: 1, hint: 'a service datashare needs did not answer: the message names it and the variable that sets it' },
