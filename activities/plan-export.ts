@@ -5,7 +5,7 @@ import { recordPlan } from '../common/store/deliveries';
 import { keptPlan, loadRange, saveRanges } from '../common/store/export-state';
 import type { Compression, ExportPlan, Format } from '../common/contracts/delivery';
 import { loadDeliveryQuery } from './export/delivery-query';
-import { encoderFor } from './export/encoders';
+import { encoderFor, partCompressionOf } from './export/encoders';
 import { firstBoundary, splitByKey } from './export/key-ranges';
 import { asQueryError, beginReadOnly, describeDataset, estimateRows, sampleRows } from './export/source-query';
 import { isCancelled, limitStatements, queryTimeout } from './export/statement-timeout';
@@ -40,9 +40,11 @@ export async function planExport(deps: { metaPool: Pool; sourcePool: SourceConne
     await beginReadOnly(client, q.window);
     // Describing, sampling and cutting the first range are each bounded by the dataset's timeout.
     await limitStatements(client, timeout);
-    const columns = await describeDataset(client, q).catch((e: unknown) => {
+    const encoder = encoderFor(input.format);
+    const described = await describeDataset(client, q).catch((e: unknown) => {
       throw asQueryError(e, hint);
     });
+    const columns = encoder.describeColumns ? await encoder.describeColumns(client, q, described) : described;
     const keyTypes = dataset.keyColumns.map((k) => columns.find((c) => c.name === k)?.type ?? 'text');
 
     // A replay keeps the ranges of the earlier attempt, so the files it already
@@ -50,7 +52,7 @@ export async function planExport(deps: { metaPool: Pool; sourcePool: SourceConne
     const kept = await keptPlan(deps.metaPool, input.deliveryId);
     if (kept) return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount: kept.fileCount, totalRows: kept.estimatedRows };
 
-    const sample = await sampleRows(client, q, encoderFor(input.format).sampleRowSql, SAMPLE_ROWS);
+    const sample = await sampleRows(client, q, encoder.sampleRowSql, SAMPLE_ROWS);
     const rowsPerFile = await rowsPerFileFor(sample, input);
     const oneFile = sample.rows < SAMPLE_ROWS && sample.rows <= rowsPerFile;
     if (input.planRestLater) {
@@ -127,7 +129,7 @@ export async function planRanges(deps: { metaPool: Pool; sourcePool: SourceConne
 async function rowsPerFileFor(sample: { rows: number; text: string }, input: PlanExportInput): Promise<number> {
   if (sample.rows === 0) return 1_000_000;
   const raw = Buffer.from(sample.text, 'utf8');
-  const stored = input.compression === 'gzip' ? (await gzip(raw, { level: 1 })).length : raw.length;
+  const stored = partCompressionOf(input.format, input.compression) === 'gzip' ? (await gzip(raw, { level: 1 })).length : raw.length;
   const bytesPerRow = Math.max(1, (stored + sample.rows) / sample.rows);
   return Math.max(1, Math.floor((input.maxFileBytes * 0.8) / bytesPerRow));
 }

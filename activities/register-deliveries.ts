@@ -1,5 +1,14 @@
 import type { Pool } from 'pg';
-import { COMPRESSIONS, FORMATS, workflowIdFor, type Compression, type Format } from '../common/contracts/delivery';
+import {
+  COMPRESSIONS,
+  DEFAULT_COMPRESSION,
+  FORMATS,
+  compressionProblem,
+  effectiveCompression,
+  workflowIdFor,
+  type Compression,
+  type Format,
+} from '../common/contracts/delivery';
 import { scheduledDeliveryId } from '../common/contracts/schedule-ids';
 import type { RegisterDeliveriesInput, RegisteredDelivery } from '../common/contracts/schedules';
 import { getDataset } from '../common/store/datasets';
@@ -22,7 +31,10 @@ export async function registerDeliveries(metaPool: Pool, input: RegisterDeliveri
   // The dataset as it is now: a format changed since the schedule was created applies to the next run.
   const dataset = await getDataset(metaPool, input.datasetId);
   const format: Format = input.format && FORMATS.includes(input.format) ? input.format : dataset.format;
-  const compression: Compression = input.compression && COMPRESSIONS.includes(input.compression) ? input.compression : dataset.compression;
+  const asked = input.compression && COMPRESSIONS.includes(input.compression) ? input.compression : undefined;
+  let compression: Compression = effectiveCompression(format, asked, dataset);
+  // The dataset's format changed since the schedule was made, to one its codec does not fit: the format's default, not a failed run.
+  if (compressionProblem(format, compression)) compression = DEFAULT_COMPRESSION[format];
   const scheduledAt = new Date(input.scheduledAt);
   if (Number.isNaN(scheduledAt.getTime())) throw new Error(`scheduledAt "${input.scheduledAt}" is not a time`);
 

@@ -39,6 +39,11 @@ export const ERROR_REGISTRY = {
     exitCode: 1,
     hint: "the dataset's query ran past its statement timeout before its first row: make it faster, or raise it with `datashare dataset set … --statement-timeout`",
   },
+  UnrepresentableValue: {
+    permanent: true,
+    exitCode: 1,
+    hint: "a value cannot be written in the delivery's format (the message names the column and the row's key): change or cast that column in the dataset's SQL with `datashare dataset set`",
+  },
   NoSuchBucket: { permanent: true, exitCode: 1, hint: "the bucket does not exist: fix the profile's s3_bucket" },
   SharerCredentialsInvalid: { permanent: true, exitCode: 1, hint: "the worker's own AWS credentials were rejected: fix its environment" },
   ServiceUnreachable: { permanent: false, exitCode: 1, hint: 'a service datashare needs did not answer: the message names it and the variable that sets it' },

@@ -52,6 +52,7 @@ function copyTextEncoder(f: CopyTextFormat): FormatEncoder {
   return {
     format: f.format,
     contentType: f.contentType,
+    compressesInside: false,
     sampleRowSql: f.sampleRowSql,
     async open(client: PoolClient, source: RangeSource, blocks: BufferPool): Promise<EncodedRange> {
       const { q } = source;

@@ -18,9 +18,6 @@ export interface ExportDeps {
 
 export interface RangeExport extends RangeSource {
   encoder: FormatEncoder;
-  compression: Compression;
-  /** Prefixes the dataset's SQL errors. */
-  hint: string;
   /** Names the file in errors. */
   key: string;
   /** The dataset's statement timeout: how long the COPY may take to produce its first output. */
@@ -47,7 +44,9 @@ export async function exportRange(
   try {
     await beginReadOnly(client, x.q.window);
     if (x.statementTimeoutMs) deadline = await firstOutputDeadline(deps.sourcePool, client, x.statementTimeoutMs);
-    const parts = new PartEncoder(x.compression, deps.partBytes, BLOCK_BYTES, 2, deps.pools);
+    // A format that compresses inside (Parquet) is cut into parts as it is.
+    const partCompression: Compression = x.encoder.compressesInside ? 'none' : x.compression;
+    const parts = new PartEncoder(partCompression, deps.partBytes, BLOCK_BYTES, 2, deps.pools);
     const source = await x.encoder.open(client, x, parts.blocks).catch((e: unknown) => {
       throw asQueryError(e, x.hint);
     });
@@ -66,7 +65,7 @@ export async function exportRange(
     }
     const last = await parts.finish();
     // S3 needs at least one part; an empty export still yields a valid (empty) file.
-    if (last || tally.parts === 0) await send(tally.next(last ?? emptyFile(x.compression), source.rowsRead));
+    if (last || tally.parts === 0) await send(tally.next(last ?? emptyFile(partCompression), source.rowsRead));
     await client.query('COMMIT');
     return { parts: tally.parts, ...tally.total(source.rowsRead) };
   } catch (e) {

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import type { Format } from '../../common/contracts/delivery';
+import type { Column, Compression, Format } from '../../common/contracts/delivery';
 import type { BufferPool } from './buffer-pool';
 import type { KeyRange } from './key-ranges';
 import type { DatasetQuery } from './source-query';
@@ -33,13 +33,17 @@ import type { DatasetQuery } from './source-query';
  */
 export interface FormatEncoder {
   readonly format: Format;
-  /** MIME type of an uncompressed file. */
+  /** MIME type of an uncompressed file (or of any file, when it compresses inside). */
   readonly contentType: string;
+  /** Compresses inside its own bytes (Parquet's pages): the part layer then gets compression 'none'. */
+  readonly compressesInside: boolean;
   /**
    * SQL over the row `datashare_src` giving text about as long as the row is in
    * this format: plan-export samples it to size files.
    */
   readonly sampleRowSql: string;
+  /** The plan's columns with what the format adds to the manifest about each (Parquet: its types). */
+  describeColumns?(client: PoolClient, q: DatasetQuery, columns: Column[]): Promise<Column[]>;
   /** Starts reading one key range of the query, inside the transaction the engine began on `client`. */
   open(client: PoolClient, source: RangeSource, blocks: BufferPool): Promise<EncodedRange>;
 }
@@ -49,6 +53,10 @@ export interface RangeSource {
   q: DatasetQuery;
   range: KeyRange;
   keyTypes: string[];
+  /** The delivery's compression: a format that compresses inside uses it itself. */
+  compression: Compression;
+  /** Prefixes errors about the dataset's SQL or rows. */
+  hint: string;
 }
 
 /** One range's bytes in file order, with the count of rows they hold. */

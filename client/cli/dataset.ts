@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { COMPRESSIONS, FORMATS } from '../../common/contracts/delivery';
+import { COMPRESSIONS, DEFAULT_COMPRESSION, FORMATS } from '../../common/contracts/delivery';
 import { checkCompression, checkFormat } from '../library/file-format';
 import { parseDurationFlag, parseKeyColumns } from './arg-grammar';
 import { formatDuration } from '../../common/domain/durations';
@@ -23,7 +23,14 @@ export function addDatasetCommands(program: Command): void {
     .requiredOption('--sql <select>', 'one SELECT (or WITH/VALUES/TABLE) query')
     .requiredOption('--key <columns>', 'unique key column(s), comma-separated; the export is ordered by it')
     .addOption(new Option('--format <format>', 'file format').choices(FORMATS).default('csv'))
-    .addOption(new Option('--compression <compression>', 'compression').choices(COMPRESSIONS).default('gzip'))
+    .addOption(
+      new Option(
+        '--compression <compression>',
+        `compression (default: ${Object.entries(DEFAULT_COMPRESSION)
+          .map(([f, c]) => `${c} for ${f}`)
+          .join(', ')})`,
+      ).choices(COMPRESSIONS),
+    )
     .option('--incremental <column>', 'a timestamp/date column: each delivery sends only rows whose column moved past the last completed delivery')
     .option('--lookback <duration>', 'with --incremental: start this far before the last watermark (e.g. 15m, 1h) to catch late rows')
     .option(
@@ -41,7 +48,7 @@ export function addDatasetCommands(program: Command): void {
             sql: string;
             key: string;
             format: string;
-            compression: string;
+            compression?: string;
             incremental?: string;
             lookback?: string;
             sameForEveryone?: boolean;
@@ -55,7 +62,7 @@ export function addDatasetCommands(program: Command): void {
             sql: opts.sql,
             keyColumns: parseKeyColumns(opts.key),
             format: checkFormat(opts.format),
-            compression: checkCompression(opts.compression),
+            ...(opts.compression !== undefined ? { compression: checkCompression(opts.compression) } : {}),
             ...(opts.incremental !== undefined ? { incrementalColumn: opts.incremental } : {}),
             ...(lookbackSeconds !== undefined ? { lookbackSeconds } : {}),
             ...(opts.sameForEveryone ? { sameForEveryone: true } : {}),

@@ -1,11 +1,11 @@
 import { validateDatasetId } from '../../common/domain/ids';
 import { assertSingleSelect, trimStatement } from '../../common/domain/sql-params';
-import type { Compression, Format } from '../../common/contracts/delivery';
+import { DEFAULT_COMPRESSION, type Compression, type Format } from '../../common/contracts/delivery';
 import { ValidationError } from '../../common/errors';
 import { checkStatementTimeout, checkTenancy } from '../../common/domain/dataset-guards';
 import { outputColumnType, prepareWithKeyColumns, QueryRefused } from '../../common/source/describe-query';
 import * as store from '../../common/store/datasets';
-import { checkCompression, checkFormat } from './file-format';
+import { checkCompression, checkFormat, checkFormatCompression } from './file-format';
 import type { LibraryDeps } from './library-deps';
 
 export interface DatasetInput {
@@ -34,7 +34,8 @@ export class Datasets {
   async set(id: string, input: DatasetInput): Promise<store.DatasetRow> {
     validateDatasetId(id);
     const format = checkFormat(input.format ?? 'csv');
-    const compression = checkCompression(input.compression ?? 'gzip');
+    const compression = checkCompression(input.compression ?? DEFAULT_COMPRESSION[format]);
+    checkFormatCompression(format, compression);
     if (input.keyColumns.length === 0 || input.keyColumns.some((k) => k.trim() === '')) {
       throw new ValidationError('--key needs one or more column names, e.g. --key id or --key tenant_id,id');
     }

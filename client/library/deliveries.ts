@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { workflowIdFor, type Compression, type DeliveryInput, type DeliveryView, type Format } from '../../common/contracts/delivery';
+import { effectiveCompression, workflowIdFor, type Compression, type DeliveryInput, type DeliveryView, type Format } from '../../common/contracts/delivery';
 import { deliverableDestination } from '../../common/domain/destination';
 import { newDeliveryId } from '../../common/domain/ids';
 import { ConflictError, DatashareError, ValidationError } from '../../common/errors';
@@ -8,7 +8,7 @@ import { getDataset } from '../../common/store/datasets';
 import * as store from '../../common/store/deliveries';
 import { getProfile } from '../../common/store/profiles';
 import { deliveryWorkflow } from '../../workflows';
-import { checkCompression, checkFormat } from './file-format';
+import { checkCompression, checkFormat, checkFormatCompression } from './file-format';
 import type { LibraryDeps } from './library-deps';
 import { pollUntil } from './poll-until';
 
@@ -52,7 +52,8 @@ export class Deliveries {
     const dataset = await getDataset(metaPool, datasetId);
     deliverableDestination(profile, dataset.sql);
     const format = checkFormat(opts.format ?? dataset.format);
-    const compression = checkCompression(opts.compression ?? dataset.compression);
+    const compression = checkCompression(effectiveCompression(format, opts.compression, dataset));
+    checkFormatCompression(format, compression);
     if (opts.fullRefresh && !dataset.incrementalColumn) {
       throw new ValidationError(`--full-refresh applies to incremental datasets; "${datasetId}" always sends everything`);
     }

@@ -1,4 +1,4 @@
-import { COMPRESSIONS, FORMATS, type Compression, type Format } from '../../common/contracts/delivery';
+import { COMPRESSIONS, FORMATS, compressionProblem, type Compression, type Format } from '../../common/contracts/delivery';
 import { ValidationError } from '../../common/errors';
 
 /*
@@ -17,4 +17,10 @@ export function checkCompression(v: unknown, flag = '--compression'): Compressio
     throw new ValidationError(`${flag} must be one of ${COMPRESSIONS.join(', ')}, not "${String(v)}"`);
   }
   return v as Compression;
+}
+
+/** A format and a compression that go together (Parquet's codecs are not CSV's), or a ValidationError saying which do. */
+export function checkFormatCompression(format: Format, compression: Compression): void {
+  const problem = compressionProblem(format, compression);
+  if (problem) throw new ValidationError(problem);
 }

@@ -1,3 +1,5 @@
+import { effectiveCompression } from '../../common/contracts/delivery';
+import { checkFormatCompression } from './file-format';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
 import { deliveryStamp, nominalTimeFromWorkflowId, profileScheduleId, scheduledDeliverySuffix, whereScheduleId } from '../../common/contracts/schedule-ids';
 import type { FanOutInput, ScheduledDeliveryInput } from '../../common/contracts/schedules';
@@ -43,6 +45,10 @@ export class Schedules {
     const input = checkScheduleInput(request);
     const { datasetId, target, maxParallel, pageSize } = input;
     const dataset = await datasets.getDataset(this.deps.metaPool, datasetId);
+    if (input.format !== undefined || input.compression !== undefined) {
+      const format = input.format ?? dataset.format;
+      checkFormatCompression(format, effectiveCompression(format, input.compression, dataset));
+    }
     let scheduleId: string;
     if (target.kind === 'profile') {
       // As `share` does: a schedule that can only fail is refused now, not at 2 a.m.

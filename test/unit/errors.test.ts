@@ -23,6 +23,7 @@ const PERMANENT: ErrorType[] = [
   'AccessDenied',
   'AssumeRoleDenied',
   'DatasetQueryError',
+  'UnrepresentableValue',
   'NoSuchBucket',
   'SharerCredentialsInvalid',
 ];
@@ -32,7 +33,7 @@ const TRANSIENT: ErrorType[] = ['Conflict', 'Cancelled', 'InternalError'];
 /** Bad usage or input: exit 2. */
 const USAGE: ErrorType[] = ['ValidationError', 'NotFound', 'MissingProperty', 'Conflict'];
 /** The work failed: exit 1. */
-const FAILED: ErrorType[] = ['AccessDenied', 'AssumeRoleDenied', 'DatasetQueryError', 'NoSuchBucket', 'SharerCredentialsInvalid', 'Cancelled', 'InternalError'];
+const FAILED: ErrorType[] = ['AccessDenied', 'AssumeRoleDenied', 'DatasetQueryError', 'UnrepresentableValue', 'NoSuchBucket', 'SharerCredentialsInvalid', 'Cancelled', 'InternalError'];
 
 /** Names an object has without being error types. */
 const NOT_TYPES = ['', 'Bogus', 'validationerror', 'VALIDATIONERROR', 'ValidationError ', 'Error', 'toString', 'constructor', '__proto__', 'hasOwnProperty'];
