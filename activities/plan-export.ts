@@ -31,6 +31,12 @@ export interface PlanExportInput {
  * key columns, and cuts the key order into ranges sized so each file stays under
  * the maximum file size (estimated from a sample of rows, compressed as the files
  * will be). The ranges go to our table, not into workflow history.
+ *
+ * The layout is a function of the data and the settings alone: the sample is the
+ * first rows in key order, so rows per file follow from those rows, the format,
+ * the compression and the maximum file size; and every range but the last ends at
+ * a multiple of that count in key order. Two deliveries of the same rows cut the
+ * same files whatever order the rows lie in on disk.
  */
 export async function planExport(deps: { metaPool: Pool; sourcePool: SourceConnector }, input: PlanExportInput): Promise<ExportPlan> {
   const { q, dataset, hint } = await loadDeliveryQuery(deps.metaPool, input);
@@ -52,7 +58,9 @@ export async function planExport(deps: { metaPool: Pool; sourcePool: SourceConne
     const kept = await keptPlan(deps.metaPool, input.deliveryId);
     if (kept) return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount: kept.fileCount, totalRows: kept.estimatedRows };
 
-    const sample = await sampleRows(client, q, encoder.sampleRowSql, SAMPLE_ROWS);
+    const sample = await sampleRows(client, q, encoder.sampleRowSql, SAMPLE_ROWS).catch((e: unknown) => {
+      throw asQueryError(e, hint);
+    });
     const rowsPerFile = await rowsPerFileFor(sample, input);
     const oneFile = sample.rows < SAMPLE_ROWS && sample.rows <= rowsPerFile;
     if (input.planRestLater) {

@@ -128,11 +128,19 @@ export async function estimateRows(client: PoolClient, q: DatasetQuery): Promise
   return rows[0]?.['QUERY PLAN'][0].Plan['Plan Rows'] ?? 0;
 }
 
-/** Raw text of the first rows, each as `rowText` renders it (the output format's sample), to estimate file sizes. */
+/**
+ * Raw text of the first rows in key order, each as `rowText` renders it (the
+ * output format's sample), to estimate file sizes. Key order, not the order rows
+ * happen to lie on disk: the sample, and so the layout planned from it, is a
+ * function of the data alone, the same after a CLUSTER, a VACUUM FULL or a
+ * parallel or synchronized scan. With an index on the key this reads `limit` rows.
+ */
 export async function sampleRows(client: PoolClient, q: DatasetQuery, rowText: string, limit = 2000): Promise<{ rows: number; text: string }> {
   const bound = bindNamedParams(q.sql, q.properties, q.profileId);
+  const keys = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');
   const { rows } = await client.query<{ n: string; t: string | null }>({
-    text: `SELECT count(*) AS n, string_agg(${rowText}, E'\n') AS t FROM (SELECT * FROM ${datasetTable(bound.text, q.window)} LIMIT ${limit}) AS datashare_src`,
+    text: `SELECT count(*) AS n, string_agg(${rowText}, E'\n' ORDER BY ${keys}) AS t
+           FROM (SELECT * FROM ${datasetTable(bound.text, q.window)} ORDER BY ${keys} LIMIT ${limit}) AS datashare_src`,
     values: bound.values,
   });
   return { rows: Number(rows[0]?.n ?? 0), text: rows[0]?.t ?? '' };
