@@ -16,6 +16,7 @@ const CASES: LayoutCase[] = [
   { format: 'csv', compression: 'none', maxFileBytes: 6 * 1024 * 1024 },
   { format: 'jsonl', compression: 'none', maxFileBytes: 8 * 1024 * 1024 },
   { format: 'csv', compression: 'gzip', maxFileBytes: 2 * 1024 * 1024 },
+  { format: 'parquet', compression: 'snappy', maxFileBytes: 3 * 1024 * 1024 },
 ];
 
 /** What a delivery's files are, apart from the delivery's own folder: the same data must give the same list. */
@@ -98,7 +99,7 @@ describe('the same data gives the same files', () => {
   async function deliverAroundCluster(c: LayoutCase): Promise<{ before: FileFacts[]; after: FileFacts[] }> {
     const table = await createTable();
     const dataset = uniqueName(`layout-${c.format}`);
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: c.format, compression: c.compression });
+    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: c.format, compression: c.compression, sameForEveryone: true });
     const before = await storedFiles(await deliver(dataset, c));
     const disk = await diskOrder(table);
     await h.pool.query(`CLUSTER ${table} USING ${table}_tenant`);
