@@ -29,11 +29,13 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^(?!@temporalio/(workflow|common)(/|$))[^.]',
-              message: 'Workflow code must be deterministic: only @temporalio/workflow and @temporalio/common; do I/O in activities.',
+              message:
+                'Workflow code must be deterministic: only @temporalio/workflow and @temporalio/common; do I/O in activities.',
             },
             {
               regex: '^\\.\\./(?!common/contracts/|common/errors$)',
-              message: 'Workflows import only other workflow files, common/contracts/** and common/errors (activity types via `import type`).',
+              message:
+                'Workflows import only other workflow files, common/contracts/** and common/errors (activity types via `import type`).',
               allowTypeImports: true,
             },
           ],
@@ -49,7 +51,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '^[^.]', message: 'Contracts are imported by workflow code: keep them free of packages and Node built-ins.' },
+            {
+              regex: '^[^.]',
+              message: 'Contracts are imported by workflow code: keep them free of packages and Node built-ins.',
+            },
             {
               regex: '^\\.\\./(?!errors$|contracts/)',
               message: 'Contracts may import only other contracts and the error registry.',
@@ -67,7 +72,13 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'commander', message: 'The library has no command line: parse arguments in client/cli/.' }],
-          patterns: [{ regex: '(^|/)cli(/|$)', message: 'The library may not import the CLI (client/cli.ts, client/cli/**); the CLI imports the library.' }],
+          patterns: [
+            {
+              regex: '(^|/)cli(/|$)',
+              message:
+                'The library may not import the CLI (client/cli.ts, client/cli/**); the CLI imports the library.',
+            },
+          ],
         },
       ],
     },

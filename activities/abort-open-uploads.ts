@@ -25,7 +25,18 @@ export async function abortOpenUploads(
   let aborted = 0;
   try {
     for (const c of open) {
-      if (await abortUpload(deps.metaPool, s3, input.deliveryId, delivery.bucket ?? d.bucket, c.key, c.uploadId, expectedOwner(d).bucketOwner)) aborted++;
+      if (
+        await abortUpload(
+          deps.metaPool,
+          s3,
+          input.deliveryId,
+          delivery.bucket ?? d.bucket,
+          c.key,
+          c.uploadId,
+          expectedOwner(d).bucketOwner,
+        )
+      )
+        aborted++;
     }
     await clearCheckpoints(deps.metaPool, input.deliveryId);
   } finally {

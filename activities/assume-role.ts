@@ -26,7 +26,10 @@ export interface AssumeRoleInput {
  * dropped here: only the assumed-role ARN and the expiry, which are not secret,
  * go back into history.
  */
-export async function assumeRole(deps: { metaPool: Pool; aws: AwsAccess }, input: AssumeRoleInput): Promise<AssumedRole> {
+export async function assumeRole(
+  deps: { metaPool: Pool; aws: AwsAccess },
+  input: AssumeRoleInput,
+): Promise<AssumedRole> {
   const profile = await getProfile(deps.metaPool, input.profileId);
   const d = destinationFromProperties(profile.properties);
   const sts = deps.aws.sts(d.region);
@@ -45,7 +48,11 @@ export async function assumeRole(deps: { metaPool: Pool; aws: AwsAccess }, input
     };
     const c = res.Credentials;
     if (c?.AccessKeyId && c.SecretAccessKey) {
-      await checkBucketOwner(deps.aws, d, profile.id, { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken });
+      await checkBucketOwner(deps.aws, d, profile.id, {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+      });
     }
     await recordAssumedRole(deps.metaPool, input.deliveryId, assumed.assumedRoleArn);
     return assumed;
@@ -72,13 +79,21 @@ export async function assumeRole(deps: { metaPool: Pool; aws: AwsAccess }, input
 }
 
 /** Fails, permanently, when the bucket answers as another account's; anything else is for the writes to report. */
-async function checkBucketOwner(aws: AwsAccess, d: S3Destination, profileId: string, credentials: AwsCredentialIdentity): Promise<void> {
+async function checkBucketOwner(
+  aws: AwsAccess,
+  d: S3Destination,
+  profileId: string,
+  credentials: AwsCredentialIdentity,
+): Promise<void> {
   const s3 = aws.s3(d.region, () => Promise.resolve(credentials));
   try {
     const owner = expectedOwner(d);
     const probe = await probeBucketOwner(s3, d.bucket, ownerProbeKey(d.prefix), owner.bucketOwner);
     if (probe.result !== 'wrong-owner') return;
-    throw new DatashareError('BucketOwnerMismatch', `${bucketOwnerMessage({ ...d, ...owner }, profileId)} Nothing was read from the source or written.`);
+    throw new DatashareError(
+      'BucketOwnerMismatch',
+      `${bucketOwnerMessage({ ...d, ...owner }, profileId)} Nothing was read from the source or written.`,
+    );
   } finally {
     s3.destroy();
   }

@@ -16,7 +16,10 @@ import { objectWriteParams } from '../common/domain/bucket-safety';
  * Writes manifest.json after every file is complete; its presence tells the end
  * user the delivery is whole. Then marks the delivery completed in our table.
  */
-export async function finalizeManifest(deps: { metaPool: Pool; aws: AwsAccess }, input: FinalizeInput): Promise<DeliveryResult> {
+export async function finalizeManifest(
+  deps: { metaPool: Pool; aws: AwsAccess },
+  input: FinalizeInput,
+): Promise<DeliveryResult> {
   const delivery = await getDelivery(deps.metaPool, input.deliveryId);
   const profile = await getProfile(deps.metaPool, input.profileId);
   const destination = destinationFromProperties(profile.properties);
@@ -26,10 +29,21 @@ export async function finalizeManifest(deps: { metaPool: Pool; aws: AwsAccess },
   const files = input.files ?? delivery.files;
   const dataset = await getDataset(deps.metaPool, input.datasetId);
   const window =
-    dataset.incrementalColumn && delivery.window ? { column: dataset.incrementalColumn, from: delivery.window.from, to: delivery.window.to } : undefined;
-  const manifest = buildManifest({ ...input, files }, { startedAt: delivery.startedAt, completedAt: new Date().toISOString() }, window);
+    dataset.incrementalColumn && delivery.window
+      ? { column: dataset.incrementalColumn, from: delivery.window.from, to: delivery.window.to }
+      : undefined;
+  const manifest = buildManifest(
+    { ...input, files },
+    { startedAt: delivery.startedAt, completedAt: new Date().toISOString() },
+    window,
+  );
 
-  const s3 = roleS3(deps.aws, { roleArn: target.roleArn, externalId: destination.externalId, region: target.region }, 'manifest', input.deliveryId);
+  const s3 = roleS3(
+    deps.aws,
+    { roleArn: target.roleArn, externalId: destination.externalId, region: target.region },
+    'manifest',
+    input.deliveryId,
+  );
   try {
     await s3
       .send(
@@ -51,5 +65,13 @@ export async function finalizeManifest(deps: { metaPool: Pool; aws: AwsAccess },
   const rows = files.reduce((n, f) => n + f.rows, 0);
   const bytes = files.reduce((n, f) => n + f.bytes, 0);
   await completeDelivery(deps.metaPool, input.deliveryId, { manifestKey, rows, bytes });
-  return { deliveryId: input.deliveryId, bucket: target.bucket, manifestKey, rows, bytes, fileCount: files.length, files: files.slice(0, 20) };
+  return {
+    deliveryId: input.deliveryId,
+    bucket: target.bucket,
+    manifestKey,
+    rows,
+    bytes,
+    fileCount: files.length,
+    files: files.slice(0, 20),
+  };
 }

@@ -47,7 +47,11 @@ export function createActivities(deps: ActivityDeps) {
   const slots = new FileSlots(maxFiles);
   // Sized for the files the slots allow, so the next file reuses a finished one's buffers.
   const pools = encoderPools(partBytes, maxFiles, deps.partsInFlight ?? 2);
-  const source = new SourceConnections(deps.sourcePool, deps.maxSourceConnections ?? DEFAULT_MAX_SOURCE_CONNECTIONS, deps.sourceDatabaseUrl);
+  const source = new SourceConnections(
+    deps.sourcePool,
+    deps.maxSourceConnections ?? DEFAULT_MAX_SOURCE_CONNECTIONS,
+    deps.sourceDatabaseUrl,
+  );
   const gated = { ...deps, sourcePool: source };
   return {
     loadProfile: historySafe((input: DeliveryInput) => loadProfile(deps.metaPool, input)),

@@ -8,6 +8,9 @@ import { matchingProfileIds } from '../common/store/profile-filter';
  * round runs is included if its id sorts after the page being delivered, and by
  * the next round in any case.
  */
-export async function listProfilesPage(metaPool: Pool, input: ListProfilesPageInput): Promise<{ profileIds: string[] }> {
+export async function listProfilesPage(
+  metaPool: Pool,
+  input: ListProfilesPageInput,
+): Promise<{ profileIds: string[] }> {
   return { profileIds: await matchingProfileIds(metaPool, input.where, input.afterProfileId, input.limit) };
 }

@@ -38,7 +38,10 @@ export interface PlanExportInput {
  * a multiple of that count in key order. Two deliveries of the same rows cut the
  * same files whatever order the rows lie in on disk.
  */
-export async function planExport(deps: { metaPool: Pool; sourcePool: SourceConnector }, input: PlanExportInput): Promise<ExportPlan> {
+export async function planExport(
+  deps: { metaPool: Pool; sourcePool: SourceConnector },
+  input: PlanExportInput,
+): Promise<ExportPlan> {
   const { q, dataset, hint } = await loadDeliveryQuery(deps.metaPool, input);
   const timeout = statementTimeoutOf(dataset);
   const client = await deps.sourcePool.connect();
@@ -56,7 +59,14 @@ export async function planExport(deps: { metaPool: Pool; sourcePool: SourceConne
     // A replay keeps the ranges of the earlier attempt, so the files it already
     // completed stay valid — unless the prefix moved, and with it every key.
     const kept = await keptPlan(deps.metaPool, input.deliveryId);
-    if (kept) return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount: kept.fileCount, totalRows: kept.estimatedRows };
+    if (kept)
+      return {
+        columns,
+        keyColumns: dataset.keyColumns,
+        keyTypes,
+        fileCount: kept.fileCount,
+        totalRows: kept.estimatedRows,
+      };
 
     const sample = await sampleRows(client, q, encoder.sampleRowSql, SAMPLE_ROWS).catch((e: unknown) => {
       throw asQueryError(e, hint);
@@ -70,24 +80,43 @@ export async function planExport(deps: { metaPool: Pool; sourcePool: SourceConne
             throw asQueryError(e, hint);
           });
       await saveRanges(deps.metaPool, input.deliveryId, first ? [first] : []);
-      if (!first) await recordPlan(deps.metaPool, input.deliveryId, { fileCount: 1, estimatedRows: sample.rows, maxFileBytes: input.maxFileBytes });
-      return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount: first ? 2 : 1, restPlanned: !first, rowsPerFile };
+      if (!first)
+        await recordPlan(deps.metaPool, input.deliveryId, {
+          fileCount: 1,
+          estimatedRows: sample.rows,
+          maxFileBytes: input.maxFileBytes,
+        });
+      return {
+        columns,
+        keyColumns: dataset.keyColumns,
+        keyTypes,
+        fileCount: first ? 2 : 1,
+        restPlanned: !first,
+        rowsPerFile,
+      };
     }
     // The key pass costs a scan of the keys; skip it when the sample saw every row and they fit one file.
     // (The planner's estimate is not trusted for this: stale statistics would make one huge file.)
     const estimated = await estimateRows(client, q);
     const shape = oneFile
-        ? { boundaries: [] }
-        : await splitByKey(client, q, rowsPerFile).catch((e: unknown) => {
-            throw asQueryError(e, hint);
-          });
+      ? { boundaries: [] }
+      : await splitByKey(client, q, rowsPerFile).catch((e: unknown) => {
+          throw asQueryError(e, hint);
+        });
     await saveRanges(deps.metaPool, input.deliveryId, shape.boundaries);
     const fileCount = shape.boundaries.length + 1;
-    const totalRows = shape.boundaries.length ? Math.max(estimated, shape.boundaries.length * rowsPerFile) : Math.max(estimated, sample.rows);
-    await recordPlan(deps.metaPool, input.deliveryId, { fileCount, estimatedRows: Math.round(totalRows), maxFileBytes: input.maxFileBytes });
+    const totalRows = shape.boundaries.length
+      ? Math.max(estimated, shape.boundaries.length * rowsPerFile)
+      : Math.max(estimated, sample.rows);
+    await recordPlan(deps.metaPool, input.deliveryId, {
+      fileCount,
+      estimatedRows: Math.round(totalRows),
+      maxFileBytes: input.maxFileBytes,
+    });
     return { columns, keyColumns: dataset.keyColumns, keyTypes, fileCount, totalRows: Math.round(totalRows) };
   } catch (e) {
-    if (isCancelled(e)) throw queryTimeout(hint, timeout, 'while planning the export (describing, sampling, cutting ranges)');
+    if (isCancelled(e))
+      throw queryTimeout(hint, timeout, 'while planning the export (describing, sampling, cutting ranges)');
     throw e;
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -112,7 +141,10 @@ export interface PlanRangesInput {
  * Splits the key order after the first range (planned by planExport) into the
  * remaining ranges, while the first file is already exporting.
  */
-export async function planRanges(deps: { metaPool: Pool; sourcePool: SourceConnector }, input: PlanRangesInput): Promise<{ fileCount: number }> {
+export async function planRanges(
+  deps: { metaPool: Pool; sourcePool: SourceConnector },
+  input: PlanRangesInput,
+): Promise<{ fileCount: number }> {
   const { q, hint } = await loadDeliveryQuery(deps.metaPool, input);
   const first = (await loadRange(deps.metaPool, input.deliveryId, 0)).upper;
   if (!first) return { fileCount: 1 };
@@ -125,7 +157,11 @@ export async function planRanges(deps: { metaPool: Pool; sourcePool: SourceConne
     const boundaries = [first, ...rest.boundaries];
     await saveRanges(deps.metaPool, input.deliveryId, boundaries);
     const fileCount = boundaries.length + 1;
-    await recordPlan(deps.metaPool, input.deliveryId, { fileCount, estimatedRows: fileCount * input.rowsPerFile, maxFileBytes: input.maxFileBytes });
+    await recordPlan(deps.metaPool, input.deliveryId, {
+      fileCount,
+      estimatedRows: fileCount * input.rowsPerFile,
+      maxFileBytes: input.maxFileBytes,
+    });
     return { fileCount };
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -137,7 +173,8 @@ export async function planRanges(deps: { metaPool: Pool; sourcePool: SourceConne
 async function rowsPerFileFor(sample: { rows: number; text: string }, input: PlanExportInput): Promise<number> {
   if (sample.rows === 0) return 1_000_000;
   const raw = Buffer.from(sample.text, 'utf8');
-  const stored = partCompressionOf(input.format, input.compression) === 'gzip' ? (await gzip(raw, { level: 1 })).length : raw.length;
+  const stored =
+    partCompressionOf(input.format, input.compression) === 'gzip' ? (await gzip(raw, { level: 1 })).length : raw.length;
   const bytesPerRow = Math.max(1, (stored + sample.rows) / sample.rows);
   return Math.max(1, Math.floor((input.maxFileBytes * 0.8) / bytesPerRow));
 }

@@ -27,7 +27,10 @@ function isUniqueViolation(e: unknown): boolean {
  * duplicated run finds the rows it already wrote and reports them instead of
  * delivering twice.
  */
-export async function registerDeliveries(metaPool: Pool, input: RegisterDeliveriesInput): Promise<{ deliveries: RegisteredDelivery[] }> {
+export async function registerDeliveries(
+  metaPool: Pool,
+  input: RegisterDeliveriesInput,
+): Promise<{ deliveries: RegisteredDelivery[] }> {
   // The dataset as it is now: a format changed since the schedule was created applies to the next run.
   const dataset = await getDataset(metaPool, input.datasetId);
   const format: Format = input.format && FORMATS.includes(input.format) ? input.format : dataset.format;
@@ -38,8 +41,18 @@ export async function registerDeliveries(metaPool: Pool, input: RegisterDeliveri
   const scheduledAt = new Date(input.scheduledAt);
   if (Number.isNaN(scheduledAt.getTime())) throw new Error(`scheduledAt "${input.scheduledAt}" is not a time`);
 
-  const ids = input.profileIds.map((profileId) => ({ profileId, deliveryId: scheduledDeliveryId(input.scheduleId, profileId, scheduledAt) }));
-  const existing = new Map((await deliveryStatuses(metaPool, ids.map((d) => d.deliveryId))).map((r) => [r.id, r]));
+  const ids = input.profileIds.map((profileId) => ({
+    profileId,
+    deliveryId: scheduledDeliveryId(input.scheduleId, profileId, scheduledAt),
+  }));
+  const existing = new Map(
+    (
+      await deliveryStatuses(
+        metaPool,
+        ids.map((d) => d.deliveryId),
+      )
+    ).map((r) => [r.id, r]),
+  );
 
   const out: RegisteredDelivery[] = [];
   for (const { profileId, deliveryId } of ids) {
@@ -68,7 +81,14 @@ export async function registerDeliveries(metaPool: Pool, input: RegisterDeliveri
     // A row from an earlier attempt of this very run. Only a delivery still marked
     // running may need its workflow (re)started; Temporal's id reuse policy then
     // refuses to run a completed one twice.
-    out.push({ profileId, deliveryId, format: found.format, compression: found.compression, start: found.status === 'running', existing: found.status });
+    out.push({
+      profileId,
+      deliveryId,
+      format: found.format,
+      compression: found.compression,
+      start: found.status === 'running',
+      existing: found.status,
+    });
   }
   return { deliveries: out };
 }

@@ -57,14 +57,25 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
   const destination = destinationFromProperties(profile.properties);
   const target = writeTarget(input.target, destination);
   const range = await loadRange(deps.metaPool, input.deliveryId, input.fileIndex);
-  const s3 = roleS3(deps.aws, { roleArn: target.roleArn, externalId: destination.externalId, region: target.region }, 'upload', input.deliveryId);
+  const s3 = roleS3(
+    deps.aws,
+    { roleArn: target.roleArn, externalId: destination.externalId, region: target.region },
+    'upload',
+    input.deliveryId,
+  );
   try {
     const checkpoint = new UploadCheckpoint(deps.metaPool, input, ctx);
     const previous = await checkpoint.previous(key);
     // Writing is checked before reading: a role that may not write fails before the source is touched.
     const upload = previous
       ? MultipartUpload.resume(s3, target, key, previous.uploadId, ctx.cancellationSignal)
-      : await MultipartUpload.create(s3, target, key, contentTypeOf(input.format, input.compression), ctx.cancellationSignal);
+      : await MultipartUpload.create(
+          s3,
+          target,
+          key,
+          contentTypeOf(input.format, input.compression),
+          ctx.cancellationSignal,
+        );
     await checkpoint.begin(key, upload.uploadId, previous);
     const file: RangeExport = {
       encoder: encoderFor(input.format),
@@ -88,16 +99,27 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
 }
 
 /** Exports the file's range through a window of parts in flight, then completes the upload. */
-async function sendFile(deps: UploadDeps, file: RangeExport, upload: MultipartUpload, checkpoint: UploadCheckpoint): Promise<DeliveredFile> {
+async function sendFile(
+  deps: UploadDeps,
+  file: RangeExport,
+  upload: MultipartUpload,
+  checkpoint: UploadCheckpoint,
+): Promise<DeliveredFile> {
   const window = new PartWindow(upload, checkpoint, deps.partsInFlight ?? 2);
   const stopBeating = checkpoint.heartbeatEvery(HEARTBEAT_EVERY_MS);
   try {
     const exported = await exportRange(deps, file, (part) => window.send(part), Context.current().cancellationSignal);
     await window.drain();
     const parts = checkpoint.parts();
-    if (parts.length !== exported.parts) throw new Error(`file ${file.key}: ${exported.parts} parts cut but ${parts.length} uploaded`);
+    if (parts.length !== exported.parts)
+      throw new Error(`file ${file.key}: ${exported.parts} parts cut but ${parts.length} uploaded`);
     await upload.complete(parts);
-    const delivered: DeliveredFile = { key: file.key, bytes: exported.bytes, rows: exported.rows, sha256: exported.sha256 };
+    const delivered: DeliveredFile = {
+      key: file.key,
+      bytes: exported.bytes,
+      rows: exported.rows,
+      sha256: exported.sha256,
+    };
     await checkpoint.finish(delivered);
     return delivered;
   } catch (e) {

@@ -38,7 +38,11 @@ export function buildProgram(): Command {
 /** Postgres's undefined_table on one of our own tables: a database that was never migrated. */
 function isMissingOurTable(e: unknown): boolean {
   const pg = e as { code?: unknown; message?: unknown };
-  return pg?.code === '42P01' && typeof pg.message === 'string' && /relation "(profiles|datasets|deliveries|delivery_\w+|schema_migrations)"/.test(pg.message);
+  return (
+    pg?.code === '42P01' &&
+    typeof pg.message === 'string' &&
+    /relation "(profiles|datasets|deliveries|delivery_\w+|schema_migrations)"/.test(pg.message)
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -23,16 +23,36 @@ export interface ErrorSpec {
 
 export const ERROR_REGISTRY = {
   ValidationError: { permanent: true, exitCode: 2, hint: 'fix the input the message names, as it shows' },
-  NotFound: { permanent: true, exitCode: 2, hint: 'check the id; `datashare profile list` and `dataset list` show what exists' },
-  MissingProperty: { permanent: true, exitCode: 2, hint: 'set the property on the profile with `datashare profile set`' },
+  NotFound: {
+    permanent: true,
+    exitCode: 2,
+    hint: 'check the id; `datashare profile list` and `dataset list` show what exists',
+  },
+  MissingProperty: {
+    permanent: true,
+    exitCode: 2,
+    hint: 'set the property on the profile with `datashare profile set`',
+  },
   Conflict: { permanent: false, exitCode: 2, hint: 'it exists already, or is running; look at it before trying again' },
-  AccessDenied: { permanent: true, exitCode: 1, hint: "the end user's role may not write there: compare it with `datashare profile policy`" },
-  AssumeRoleDenied: { permanent: true, exitCode: 1, hint: "the role's trust policy or the profile's s3_external_id is wrong: see `datashare profile policy`" },
-  DatasetQueryError: { permanent: true, exitCode: 1, hint: "the dataset's SQL failed on the source database: fix it with `datashare dataset set`" },
+  AccessDenied: {
+    permanent: true,
+    exitCode: 1,
+    hint: "the end user's role may not write there: compare it with `datashare profile policy`",
+  },
+  AssumeRoleDenied: {
+    permanent: true,
+    exitCode: 1,
+    hint: "the role's trust policy or the profile's s3_external_id is wrong: see `datashare profile policy`",
+  },
+  DatasetQueryError: {
+    permanent: true,
+    exitCode: 1,
+    hint: "the dataset's SQL failed on the source database: fix it with `datashare dataset set`",
+  },
   BucketOwnerMismatch: {
     permanent: true,
     exitCode: 1,
-    hint: "the bucket is owned by another account than the profile expects: set s3_bucket_owner if it moved on purpose, otherwise stop sending to it",
+    hint: 'the bucket is owned by another account than the profile expects: set s3_bucket_owner if it moved on purpose, otherwise stop sending to it',
   },
   QueryTimeout: {
     permanent: true,
@@ -45,10 +65,22 @@ export const ERROR_REGISTRY = {
     hint: "a value cannot be written in the delivery's format (the message names the column and the row's key): change or cast that column in the dataset's SQL with `datashare dataset set`",
   },
   NoSuchBucket: { permanent: true, exitCode: 1, hint: "the bucket does not exist: fix the profile's s3_bucket" },
-  SharerCredentialsInvalid: { permanent: true, exitCode: 1, hint: "the worker's own AWS credentials were rejected: fix its environment" },
-  ServiceUnreachable: { permanent: false, exitCode: 1, hint: 'a service datashare needs did not answer: the message names it and the variable that sets it' },
+  SharerCredentialsInvalid: {
+    permanent: true,
+    exitCode: 1,
+    hint: "the worker's own AWS credentials were rejected: fix its environment",
+  },
+  ServiceUnreachable: {
+    permanent: false,
+    exitCode: 1,
+    hint: 'a service datashare needs did not answer: the message names it and the variable that sets it',
+  },
   Cancelled: { permanent: false, exitCode: 1, hint: 'someone cancelled it; `datashare replay` sends it again' },
-  InternalError: { permanent: false, exitCode: 1, hint: 'a bug or an inconsistency: the message says which; report it' },
+  InternalError: {
+    permanent: false,
+    exitCode: 1,
+    hint: 'a bug or an inconsistency: the message says which; report it',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorType = keyof typeof ERROR_REGISTRY;
@@ -105,7 +137,9 @@ export class MissingPropertyError extends DatashareError {
       'MissingProperty',
       `profile "${profileId}" lacks ${missing.length === 1 ? 'property' : 'properties'} ${missing
         .map((m) => `"${m}"`)
-        .join(', ')} that the dataset's SQL uses; set ${missing.length === 1 ? 'it' : 'them'} with: datashare profile set ${profileId} ${missing
+        .join(
+          ', ',
+        )} that the dataset's SQL uses; set ${missing.length === 1 ? 'it' : 'them'} with: datashare profile set ${profileId} ${missing
         .map((m) => `${m}=<value>`)
         .join(' ')}`,
     );

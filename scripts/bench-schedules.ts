@@ -32,7 +32,13 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const out: Args = { n: Number(process.env.BENCH_N ?? 1000), maxParallel: 20, maxConcurrentFiles: 2, rowsPerProfile: 10, keep: false };
+  const out: Args = {
+    n: Number(process.env.BENCH_N ?? 1000),
+    maxParallel: 20,
+    maxConcurrentFiles: 2,
+    rowsPerProfile: 10,
+    keep: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): number => {
@@ -76,9 +82,11 @@ const mib = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
 
 async function poolMap<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -115,7 +123,10 @@ async function main(): Promise<void> {
   let worker: ChildProcess | undefined;
   let scheduleId: string | undefined;
   try {
-    await ds.setDataset('bench', { sql: 'SELECT id, label, created_at FROM bench_rows WHERE tenant_id = :tenant_id', keyColumns: ['id'] });
+    await ds.setDataset('bench', {
+      sql: 'SELECT id, label, created_at FROM bench_rows WHERE tenant_id = :tenant_id',
+      keyColumns: ['id'],
+    });
     const bucket = uniqueName('bench-schedules');
     await createBucket('other', bucket);
     const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'bench/' });
@@ -129,14 +140,20 @@ async function main(): Promise<void> {
         plan,
       });
     });
-    say(`   ${args.n} profiles in ${((Date.now() - t0) / 1000).toFixed(1)} s (one bucket ${bucket}, one role, a prefix each)`);
+    say(
+      `   ${args.n} profiles in ${((Date.now() - t0) / 1000).toFixed(1)} s (one bucket ${bucket}, one role, a prefix each)`,
+    );
 
     say(`== worker: datashare worker --max-concurrent-files ${args.maxConcurrentFiles} (child process, the built CLI)`);
-    const w = spawn(join(REPO_ROOT, 'bin', 'datashare'), ['worker', '--max-concurrent-files', String(args.maxConcurrentFiles)], {
-      cwd: REPO_ROOT,
-      env: process.env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const w = spawn(
+      join(REPO_ROOT, 'bin', 'datashare'),
+      ['worker', '--max-concurrent-files', String(args.maxConcurrentFiles)],
+      {
+        cwd: REPO_ROOT,
+        env: process.env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     worker = w;
     let workerLog = '';
     w.stderr.on('data', (d: Buffer) => (workerLog += d.toString('utf8')));
@@ -148,7 +165,9 @@ async function main(): Promise<void> {
     }
     await sleep(2_000); // let startup allocations settle before the baseline
     const base = memOf(w.pid!);
-    say(`   ready in ${((Date.now() - ready) / 1000).toFixed(1)} s; idle RSS ${base ? mib(base.rssKiB) : '?'} (VmHWM so far ${base ? mib(base.hwmKiB) : '?'}, includes bundling the workflows)`);
+    say(
+      `   ready in ${((Date.now() - ready) / 1000).toFixed(1)} s; idle RSS ${base ? mib(base.rssKiB) : '?'} (VmHWM so far ${base ? mib(base.hwmKiB) : '?'}, includes bundling the workflows)`,
+    );
 
     const view = await schedules.create({
       datasetId: 'bench',
@@ -180,11 +199,16 @@ async function main(): Promise<void> {
     }
     let last = 0;
     const progress = setInterval(() => {
-      void pool.query<{ n: string }>(`SELECT count(*) AS n FROM deliveries WHERE status <> 'running'`).then(({ rows }) => {
-        const n = Number(rows[0].n);
-        if (n !== last) process.stderr.write(`\r   ${n}/${args.n} deliveries done, ${((Date.now() - started) / 1000).toFixed(0)} s`);
-        last = n;
-      });
+      void pool
+        .query<{ n: string }>(`SELECT count(*) AS n FROM deliveries WHERE status <> 'running'`)
+        .then(({ rows }) => {
+          const n = Number(rows[0].n);
+          if (n !== last)
+            process.stderr.write(
+              `\r   ${n}/${args.n} deliveries done, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+            );
+          last = n;
+        });
     }, 2_000);
     const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
     const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
@@ -198,7 +222,14 @@ async function main(): Promise<void> {
     const end = memOf(w.pid!);
     const cpu = cpuSecondsOf(w.pid!) - cpuBefore;
 
-    const { rows: stats } = await pool.query<{ status: string; n: string; p50: number; p95: number; first: Date; last: Date }>(
+    const { rows: stats } = await pool.query<{
+      status: string;
+      n: string;
+      p50: number;
+      p95: number;
+      first: Date;
+      last: Date;
+    }>(
       `SELECT status, count(*) AS n,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - started_at)) AS p50,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - started_at)) AS p95,
@@ -206,13 +237,17 @@ async function main(): Promise<void> {
        FROM deliveries GROUP BY status ORDER BY status`,
     );
     const peak = samples.reduce((m, s) => Math.max(m, s.rssKiB), 0);
-    const tenths = [0.1, 0.25, 0.5, 0.75, 0.9, 1].map((f) => samples[Math.min(samples.length - 1, Math.floor(f * (samples.length - 1)))]);
+    const tenths = [0.1, 0.25, 0.5, 0.75, 0.9, 1].map(
+      (f) => samples[Math.min(samples.length - 1, Math.floor(f * (samples.length - 1)))],
+    );
 
     say('');
     say('== result');
     say(`   end users (N)            ${args.n}`);
     say(`   dataset                  ${args.rowsPerProfile} rows per end user (csv, gzip)`);
-    say(`   max-parallel / worker    ${args.maxParallel} children at once / --max-concurrent-files ${args.maxConcurrentFiles}, one worker, 2 cores shared with Temporal, Postgres and moto`);
+    say(
+      `   max-parallel / worker    ${args.maxParallel} children at once / --max-concurrent-files ${args.maxConcurrentFiles}, one worker, 2 cores shared with Temporal, Postgres and moto`,
+    );
     say(`   round wall time          ${elapsed.toFixed(1)} s (trigger → round workflow completed)`);
     say(`   throughput               ${(args.n / elapsed).toFixed(1)} deliveries/s`);
     say(
@@ -225,13 +260,20 @@ async function main(): Promise<void> {
           '(a page is registered at once, so this includes waiting for a slot)',
       );
     }
-    say(`   worker CPU               ${cpu.toFixed(1)} s over ${elapsed.toFixed(1)} s (${((100 * cpu) / elapsed).toFixed(0)}% of one core)`);
+    say(
+      `   worker CPU               ${cpu.toFixed(1)} s over ${elapsed.toFixed(1)} s (${((100 * cpu) / elapsed).toFixed(0)}% of one core)`,
+    );
     say(`   worker RSS idle          ${base ? mib(base.rssKiB) : '?'}`);
     say(`   worker RSS peak (round)  ${mib(peak)} (sampled every 200 ms; ${samples.length} samples)`);
     say(`   worker RSS after round   ${end ? mib(end.rssKiB) : '?'}`);
     say(`   worker VmHWM             ${end ? mib(end.hwmKiB) : '?'} (lifetime high-water mark, includes startup)`);
-    say(`   RSS over the round       ${tenths.map((s, i) => `${['10%', '25%', '50%', '75%', '90%', 'end'][i]} ${mib(s.rssKiB)}`).join(', ')}`);
-    if (summary.failures.length) say(`   first failure            ${summary.failures[0].profileId}: ${summary.failures[0].type}: ${summary.failures[0].message}`);
+    say(
+      `   RSS over the round       ${tenths.map((s, i) => `${['10%', '25%', '50%', '75%', '90%', 'end'][i]} ${mib(s.rssKiB)}`).join(', ')}`,
+    );
+    if (summary.failures.length)
+      say(
+        `   first failure            ${summary.failures[0].profileId}: ${summary.failures[0].type}: ${summary.failures[0].message}`,
+      );
   } finally {
     if (scheduleId) await schedules.delete(scheduleId).catch(() => undefined);
     if (worker && worker.exitCode === null) {
@@ -250,6 +292,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`bench-schedules: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.stderr.write(`bench-schedules: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exitCode = 1;
 });

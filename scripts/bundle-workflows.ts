@@ -9,7 +9,10 @@ import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
  */
 async function main(): Promise<void> {
   const dist = join(__dirname, '..');
-  const { code } = await bundleWorkflowCode({ workflowsPath: join(dist, 'workflows', 'index.js'), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(dist, 'workflows', 'index.js'),
+    logger: new DefaultLogger('WARN'),
+  });
   writeFileSync(join(dist, 'workflow-bundle.js'), code);
 }
 

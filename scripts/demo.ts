@@ -2,7 +2,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { accountId, createRoleFromPolicies, ensureBucket, listKeys, uniqueName, type Account } from './local/end-user-account';
+import {
+  accountId,
+  createRoleFromPolicies,
+  ensureBucket,
+  listKeys,
+  uniqueName,
+  type Account,
+} from './local/end-user-account';
 import { REPO_ROOT, readStackEnv } from './local/stack-env';
 import { demoFollowUps } from './demo-follow-ups';
 import { workflowUrl } from '../client/cli/output';
@@ -21,7 +28,8 @@ function say(s: string): void {
 }
 
 function datashare(args: string[], opts: { json?: boolean; quiet?: boolean } = {}): string {
-  if (!opts.quiet) process.stdout.write(`$ datashare ${args.map((a) => (/[\s"'*]/.test(a) ? JSON.stringify(a) : a)).join(' ')}\n`);
+  if (!opts.quiet)
+    process.stdout.write(`$ datashare ${args.map((a) => (/[\s"'*]/.test(a) ? JSON.stringify(a) : a)).join(' ')}\n`);
   const r = spawnSync(CLI, args, { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
   if (!opts.json && !opts.quiet) process.stdout.write(r.stdout);
   if (r.status !== 0) throw new Error(`datashare ${args[0]} exited with ${r.status}`);
@@ -42,7 +50,16 @@ async function onboard(u: EndUser): Promise<void> {
   const roleName = uniqueName(`datashare-writer-${u.profile}`);
   const roleArn = `arn:aws:iam::${accountId(u.account)}:role/${roleName}`;
   // The sharer records the end user's details; the ExternalId is generated for them.
-  datashare(['profile', 'set', u.profile, `s3_role_arn=${roleArn}`, `s3_bucket=${u.bucket}`, 's3_region=us-east-1', `s3_prefix=${u.prefix}`, `tenant_id=${u.tenantId}`]);
+  datashare([
+    'profile',
+    'set',
+    u.profile,
+    `s3_role_arn=${roleArn}`,
+    `s3_bucket=${u.bucket}`,
+    's3_region=us-east-1',
+    `s3_prefix=${u.prefix}`,
+    `tenant_id=${u.tenantId}`,
+  ]);
   // The end user pastes exactly what `profile policy` prints into IAM.
   const policies = JSON.parse(datashare(['profile', 'policy', u.profile, '--json'], { json: true })) as {
     trustPolicy: object;
@@ -65,19 +82,41 @@ async function main(): Promise<void> {
   say('demo source data: 20,000 orders of two tenants');
   const pool = new Pool({ connectionString: process.env.DATABASE_URL });
   await pool.query(`DROP TABLE IF EXISTS demo_orders`);
-  await pool.query(`CREATE TABLE demo_orders (id bigint PRIMARY KEY, tenant_id integer NOT NULL, customer text, amount numeric(12,2), created_at timestamptz)`);
+  await pool.query(
+    `CREATE TABLE demo_orders (id bigint PRIMARY KEY, tenant_id integer NOT NULL, customer text, amount numeric(12,2), created_at timestamptz)`,
+  );
   await pool.query(`INSERT INTO demo_orders
     SELECT g, 1 + g % 2, 'customer "' || (g % 97) || '", ltd', round((g * 7.31)::numeric % 1000, 2), timestamptz '2026-01-01' + g * interval '17 minutes'
     FROM generate_series(1, 20000) g`);
   await pool.end();
 
-  const acme: EndUser = { profile: 'acme', account: 'other', bucket: 'acme-analytics', prefix: 'incoming/datashare/', tenantId: '1' };
-  const globex: EndUser = { profile: 'globex', account: 'sharer', bucket: 'globex-data-lake', prefix: 'vendors/orders/', tenantId: '2' };
+  const acme: EndUser = {
+    profile: 'acme',
+    account: 'other',
+    bucket: 'acme-analytics',
+    prefix: 'incoming/datashare/',
+    tenantId: '1',
+  };
+  const globex: EndUser = {
+    profile: 'globex',
+    account: 'sharer',
+    bucket: 'globex-data-lake',
+    prefix: 'vendors/orders/',
+    tenantId: '2',
+  };
   await onboard(acme);
   await onboard(globex);
 
   say('dataset: each end user gets their own orders (tenant_id is bound from the profile)');
-  datashare(['dataset', 'set', 'orders', '--sql', 'SELECT id, customer, amount, created_at FROM demo_orders WHERE tenant_id = :tenant_id', '--key', 'id']);
+  datashare([
+    'dataset',
+    'set',
+    'orders',
+    '--sql',
+    'SELECT id, customer, amount, created_at FROM demo_orders WHERE tenant_id = :tenant_id',
+    '--key',
+    'id',
+  ]);
 
   say('worker');
   const logFile = join(process.env.STACK_LOG_DIR ?? REPO_ROOT, 'demo-worker.log');
@@ -87,14 +126,19 @@ async function main(): Promise<void> {
   try {
     say('deliver');
     const a = JSON.parse(datashare(['share', 'acme', 'orders', '--wait', '--json'], { json: true })) as DeliveryJson;
-    const g = JSON.parse(datashare(['share', 'globex', 'orders', '--format', 'jsonl', '--wait', '--json'], { json: true })) as DeliveryJson;
+    const g = JSON.parse(
+      datashare(['share', 'globex', 'orders', '--format', 'jsonl', '--wait', '--json'], { json: true }),
+    ) as DeliveryJson;
     say('where the files are');
     for (const [u, d] of [
       [acme, a],
       [globex, g],
     ] as const) {
       process.stdout.write(`${u.profile}: delivery ${d.id} ${d.status}, ${d.rows} rows, ${d.bytes} bytes\n`);
-      for (const f of d.files) process.stdout.write(`  file      s3://${d.bucket}/${f.key}  (${f.rows} rows, sha256 ${f.sha256.slice(0, 16)}…)\n`);
+      for (const f of d.files)
+        process.stdout.write(
+          `  file      s3://${d.bucket}/${f.key}  (${f.rows} rows, sha256 ${f.sha256.slice(0, 16)}…)\n`,
+        );
       process.stdout.write(`  manifest  s3://${d.bucket}/${d.manifestKey}\n`);
       const keys = await listKeys(u.account, u.bucket, u.prefix);
       process.stdout.write(`  the end user's bucket now holds ${keys.length} objects under ${u.prefix}\n`);
@@ -126,6 +170,6 @@ interface DeliveryJson {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`demo failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.stderr.write(`demo failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exitCode = 1;
 });

@@ -35,14 +35,19 @@ function traceMemory(): NodeJS.Timeout | undefined {
   const mb = (n: number): string => `${Math.round(n / 1048576)}MB`;
   return setInterval(() => {
     const m = process.memoryUsage();
-    process.stderr.write(`memory rss=${mb(m.rss)} heapUsed=${mb(m.heapUsed)} heapTotal=${mb(m.heapTotal)} external=${mb(m.external)} arrayBuffers=${mb(m.arrayBuffers)}\n`);
+    process.stderr.write(
+      `memory rss=${mb(m.rss)} heapUsed=${mb(m.heapUsed)} heapTotal=${mb(m.heapTotal)} external=${mb(m.external)} arrayBuffers=${mb(m.arrayBuffers)}\n`,
+    );
   }, every).unref();
 }
 
-export async function runWorker(opts: { maxConcurrentFiles?: number; maxSourceConnections?: number } = {}): Promise<void> {
+export async function runWorker(
+  opts: { maxConcurrentFiles?: number; maxSourceConnections?: number } = {},
+): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(logLevel()) });
   const config = loadConfig();
-  const noteDbError = (e: Error): void => void process.stderr.write(`datashare worker: database connection lost (${e.message}); reconnecting on next use\n`);
+  const noteDbError = (e: Error): void =>
+    void process.stderr.write(`datashare worker: database connection lost (${e.message}); reconnecting on next use\n`);
   const metaPool = createPool(config.databaseUrl, 10, noteDbError);
   // Always a pool of its own, even on the same database: the cap counts source connections alone,
   // and their application_name shows them in pg_stat_activity.

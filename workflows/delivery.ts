@@ -8,7 +8,8 @@ import { uploadFiles } from './upload-files';
 export type { ContinuedDelivery } from './file-plan';
 export { FILES_PER_RUN } from './upload-files';
 
-export type DeliveryStep = 'load profile' | 'assume role' | 'export dataset' | 'multipart upload' | 'finalize manifest' | 'done';
+export type DeliveryStep =
+  'load profile' | 'assume role' | 'export dataset' | 'multipart upload' | 'finalize manifest' | 'done';
 
 export interface DeliveryProgress {
   step: DeliveryStep;
@@ -24,7 +25,10 @@ export const progressQuery = defineQuery<DeliveryProgress>('progress');
  * key range, several at once) → finalize manifest.
  */
 export async function deliveryWorkflow(input: DeliveryInput, continued?: ContinuedDelivery): Promise<DeliveryResult> {
-  const progress: { step: DeliveryStep; filesCompleted: number } = { step: 'load profile', filesCompleted: continued?.nextFile ?? 0 };
+  const progress: { step: DeliveryStep; filesCompleted: number } = {
+    step: 'load profile',
+    filesCompleted: continued?.nextFile ?? 0,
+  };
   let plan = continued && FilePlan.continued(continued);
   setHandler(progressQuery, () => ({ ...progress, fileCount: plan?.fileCount ?? 0 }));
 

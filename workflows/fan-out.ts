@@ -1,6 +1,13 @@
 import { continueAsNew, setHandler } from '@temporalio/workflow';
 import type { FanOutInput, RoundSummary } from '../common/contracts/schedules';
-import { emptySummary, listProfilesPage, registerDeliveries, roundProgressQuery, runDeliveries, scheduledTime } from './scheduled-round';
+import {
+  emptySummary,
+  listProfilesPage,
+  registerDeliveries,
+  roundProgressQuery,
+  runDeliveries,
+  scheduledTime,
+} from './scheduled-round';
 
 /** Profiles per workflow run: bounds a run's history to a few thousand events whatever the number of end users. */
 export const DEFAULT_PAGE_SIZE = 500;
@@ -26,7 +33,11 @@ export async function fanOutDeliveryWorkflow(input: FanOutInput): Promise<RoundS
   setHandler(roundProgressQuery, () => ({ ...summary, running: progress.running }));
   const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
 
-  const { profileIds } = await listProfilesPage({ where: input.where, afterProfileId: input.resume?.afterProfileId ?? '', limit: pageSize });
+  const { profileIds } = await listProfilesPage({
+    where: input.where,
+    afterProfileId: input.resume?.afterProfileId ?? '',
+    limit: pageSize,
+  });
   if (profileIds.length === 0) return summary;
   summary.profiles += profileIds.length;
 

@@ -1,6 +1,11 @@
 import { patched } from '@temporalio/workflow';
 import type { PlanRangesInput } from '../activities/plan-export';
-import { DEFAULT_MAX_FILE_BYTES, type Column, type DeliveryInput, type DeliveryTarget } from '../common/contracts/delivery';
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  type Column,
+  type DeliveryInput,
+  type DeliveryTarget,
+} from '../common/contracts/delivery';
 import { exportDataset, planRanges } from './delivery-activities';
 
 /** What a continued run needs from the runs before it. No secrets, and no per-file lists: those live in our table. */
@@ -43,8 +48,15 @@ export class FilePlan {
       ...(overlap ? { planRestLater: true } : {}),
     });
     const keyTypes = plan.keyTypes ?? [];
-    const state: ContinuedDelivery = { target, columns: plan.columns, keyTypes, fileCount: plan.fileCount ?? 1, nextFile: 0 };
-    const rest = plan.restPlanned === false ? { ...input, rowsPerFile: plan.rowsPerFile ?? 1, keyTypes, maxFileBytes } : undefined;
+    const state: ContinuedDelivery = {
+      target,
+      columns: plan.columns,
+      keyTypes,
+      fileCount: plan.fileCount ?? 1,
+      nextFile: 0,
+    };
+    const rest =
+      plan.restPlanned === false ? { ...input, rowsPerFile: plan.rowsPerFile ?? 1, keyTypes, maxFileBytes } : undefined;
     return new FilePlan(state, rest);
   }
 

@@ -12,7 +12,11 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { SearchAttributeType, WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey } from '@temporalio/common';
+import {
+  SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+  defineSearchAttributeKey,
+} from '@temporalio/common';
 import type { Activities } from '../activities';
 import { nominalTimeFromWorkflowId } from '../common/contracts/schedule-ids';
 import type { RegisteredDelivery, RoundSummary } from '../common/contracts/schedules';
@@ -22,7 +26,12 @@ import type { deliveryWorkflow } from './delivery';
 
 export const { listProfilesPage, registerDeliveries } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
+  },
 });
 
 /** How many failures a round's result lists by name; the deliveries table has them all. */
@@ -99,7 +108,13 @@ export async function runDeliveries(
         summary.skipped++;
         continue;
       }
-      const input: DeliveryInput = { deliveryId: d.deliveryId, profileId: d.profileId, datasetId, format: d.format, compression: d.compression };
+      const input: DeliveryInput = {
+        deliveryId: d.deliveryId,
+        profileId: d.profileId,
+        datasetId,
+        format: d.format,
+        compression: d.compression,
+      };
       let handle;
       try {
         handle = await startChild<typeof deliveryWorkflow>('deliveryWorkflow', {
@@ -136,4 +151,3 @@ export async function runDeliveries(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(maxParallel, registered.length)) }, lane));
 }
-

@@ -13,7 +13,11 @@ export const FILES_PER_RUN = 200;
  * end of this run's share of files (at most FILES_PER_RUN; the next run
  * continues from there).
  */
-export async function uploadFiles(input: DeliveryInput, plan: FilePlan, progress: { filesCompleted: number }): Promise<number> {
+export async function uploadFiles(
+  input: DeliveryInput,
+  plan: FilePlan,
+  progress: { filesCompleted: number },
+): Promise<number> {
   const limit = Math.max(1, input.maxParallelFiles ?? DEFAULT_MAX_PARALLEL_FILES);
   const scope = new CancellationScope();
   return await scope.run(async () => {

@@ -6,7 +6,9 @@ const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = 0x63; // 'c'
 const ERROR_RESPONSE = 0x45; // 'E'
 // May come before or among the rows of a COPY out; carry nothing the export needs.
-const SKIPPED = new Set([0x48 /* CopyOutResponse */, 0x53 /* ParameterStatus */, 0x4e /* Notice */, 0x41 /* Notification */]);
+const SKIPPED = new Set([
+  0x48 /* CopyOutResponse */, 0x53 /* ParameterStatus */, 0x4e /* Notice */, 0x41 /* Notification */,
+]);
 const HEADER_BYTES = 5;
 
 /**
@@ -60,7 +62,8 @@ export class CopyOutBlocks extends Readable implements Submittable {
     this.connection = connection;
     const socket = connection.stream;
     const listeners = socket.listeners('data');
-    if (listeners.length !== 1) return new Error(`COPY out: expected pg's one socket data listener, found ${listeners.length}`);
+    if (listeners.length !== 1)
+      return new Error(`COPY out: expected pg's one socket data listener, found ${listeners.length}`);
     this.pgDataHandler = listeners[0] as (chunk: Buffer) => void;
     socket.removeListener('data', this.pgDataHandler);
     socket.pause();
@@ -141,7 +144,8 @@ export class CopyOutBlocks extends Readable implements Submittable {
       if (this.code === COPY_DATA || SKIPPED.has(this.code)) continue;
       this.append(chunk, w);
       // Built only here, off the per-row path.
-      const unread = (): Buffer => (start >= 0 ? chunk.subarray(start) : Buffer.concat([this.header, chunk.subarray(i)]));
+      const unread = (): Buffer =>
+        start >= 0 ? chunk.subarray(start) : Buffer.concat([this.header, chunk.subarray(i)]);
       if (this.code === COPY_DONE) {
         this.flushBlock();
         this.copyDone = true;

@@ -5,8 +5,18 @@ import { getProfile, type ProfileRow } from '../../common/store/profiles';
 import type { DatasetQuery } from './source-query';
 
 /** The query one delivery runs: the dataset's SQL for this profile, within the delivery's window if incremental. */
-export async function deliveryQuery(metaPool: Pool, deliveryId: string, dataset: DatasetRow, profile: ProfileRow): Promise<DatasetQuery> {
-  const q: DatasetQuery = { sql: dataset.sql, keyColumns: dataset.keyColumns, properties: profile.properties, profileId: profile.id };
+export async function deliveryQuery(
+  metaPool: Pool,
+  deliveryId: string,
+  dataset: DatasetRow,
+  profile: ProfileRow,
+): Promise<DatasetQuery> {
+  const q: DatasetQuery = {
+    sql: dataset.sql,
+    keyColumns: dataset.keyColumns,
+    properties: profile.properties,
+    profileId: profile.id,
+  };
   if (!dataset.incrementalColumn) return q;
   const w = await deliveryWindow(metaPool, deliveryId);
   // A delivery created before the dataset became incremental has no window: it sends everything.

@@ -61,7 +61,10 @@ export async function exportRange(
     // The source's own count against the rows we split into parts: a cheap guard
     // against ever completing a file the reader got wrong.
     if (source.rowsRead !== source.rowsSent) {
-      throw new DatashareError('InternalError', `file ${x.key}: COPY reported ${source.rowsSent} rows but ${source.rowsRead} were read; not completing it`);
+      throw new DatashareError(
+        'InternalError',
+        `file ${x.key}: COPY reported ${source.rowsSent} rows but ${source.rowsRead} were read; not completing it`,
+      );
     }
     const last = await parts.finish();
     // S3 needs at least one part; an empty export still yields a valid (empty) file.
@@ -70,7 +73,8 @@ export async function exportRange(
     return { parts: tally.parts, ...tally.total(source.rowsRead) };
   } catch (e) {
     if (!copying) await client.query('ROLLBACK').catch(() => undefined);
-    if (deadline?.fired && isCancelled(e) && x.statementTimeoutMs) throw queryTimeout(x.hint, x.statementTimeoutMs, 'before its first row');
+    if (deadline?.fired && isCancelled(e) && x.statementTimeoutMs)
+      throw queryTimeout(x.hint, x.statementTimeoutMs, 'before its first row');
     throw e;
   } finally {
     deadline?.arrived();

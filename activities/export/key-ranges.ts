@@ -14,7 +14,12 @@ export interface KeyRange {
  * dataset's parameters, cast to the key columns' own types: the bounds are the
  * text Postgres rendered for those keys, so the round trip is exact.
  */
-export async function rangeCondition(client: PoolClient, keyColumns: string[], keyTypes: string[], range: KeyRange): Promise<string> {
+export async function rangeCondition(
+  client: PoolClient,
+  keyColumns: string[],
+  keyTypes: string[],
+  range: KeyRange,
+): Promise<string> {
   const cols = `(${keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ')})`;
   const conds: string[] = [];
   for (const [side, bound, op] of [
@@ -68,7 +73,9 @@ export async function splitByKey(
   const boundaries = rows.map((r) => r.upper);
   for (const b of boundaries) {
     if (b.some((v) => v === null)) {
-      throw new ValidationError(`a key column (${q.keyColumns.join(', ')}) is NULL in some rows; the key must be unique and NOT NULL`);
+      throw new ValidationError(
+        `a key column (${q.keyColumns.join(', ')}) is NULL in some rows; the key must be unique and NOT NULL`,
+      );
     }
   }
   return { boundaries };
@@ -79,7 +86,11 @@ export async function splitByKey(
  * file can start exporting while the rest of the key order is split. Undefined
  * when one range holds everything.
  */
-export async function firstBoundary(client: PoolClient, q: DatasetQuery, rowsPerRange: number): Promise<string[] | undefined> {
+export async function firstBoundary(
+  client: PoolClient,
+  q: DatasetQuery,
+  rowsPerRange: number,
+): Promise<string[] | undefined> {
   const bound = bindNamedParams(q.sql, q.properties, q.profileId);
   const keys = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');
   const keyTexts = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}::text`).join(', ');
@@ -92,7 +103,9 @@ export async function firstBoundary(client: PoolClient, q: DatasetQuery, rowsPer
   if (rows.length < 2) return undefined;
   const upper = rows[0].upper;
   if (upper.some((v) => v === null)) {
-    throw new ValidationError(`a key column (${q.keyColumns.join(', ')}) is NULL in some rows; the key must be unique and NOT NULL`);
+    throw new ValidationError(
+      `a key column (${q.keyColumns.join(', ')}) is NULL in some rows; the key must be unique and NOT NULL`,
+    );
   }
   return upper;
 }

@@ -26,7 +26,13 @@ export interface EncoderPools {
  * Pools for `files` files at once, each with `blocksInFlight` blocks compressing
  * and `partsInFlight` parts uploading: what they keep is the working set.
  */
-export function encoderPools(partBytes: number, files = 1, partsInFlight = 2, blocksInFlight = 2, blockBytes = BLOCK_BYTES): EncoderPools {
+export function encoderPools(
+  partBytes: number,
+  files = 1,
+  partsInFlight = 2,
+  blocksInFlight = 2,
+  blockBytes = BLOCK_BYTES,
+): EncoderPools {
   return {
     // Per file: one block filling, one queued, one being cut, and those compressing.
     blocks: new BufferPool(blockBytes, files * (blocksInFlight + 3)),

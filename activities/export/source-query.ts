@@ -49,7 +49,10 @@ export function datasetTable(sql: string, window?: RowWindow): string {
 export function asQueryError(e: unknown, datasetHint: string): unknown {
   const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
   // Class 42 (syntax/undefined object), 22 (data exception), 25006 (read-only transaction), 0A (not supported).
-  if (typeof code === 'string' && (code.startsWith('42') || code.startsWith('22') || code === '25006' || code.startsWith('0A'))) {
+  if (
+    typeof code === 'string' &&
+    (code.startsWith('42') || code.startsWith('22') || code === '25006' || code.startsWith('0A'))
+  ) {
     return new DatashareError('DatasetQueryError', `${datasetHint}: ${e instanceof Error ? e.message : String(e)}`);
   }
   return e;
@@ -64,26 +67,33 @@ export async function beginReadOnly(client: PoolClient, window?: RowWindow): Pro
   // JIT compiles expressions for long queries; an export spends its time moving rows, not evaluating them.
   await client.query('SET LOCAL jit = off');
   if (window) {
-    await client.query("SELECT set_config('datashare.window_from', $1, true), set_config('datashare.window_to', $2, true)", [
-      window.from ?? '',
-      window.to,
-    ]);
+    await client.query(
+      "SELECT set_config('datashare.window_from', $1, true), set_config('datashare.window_to', $2, true)",
+      [window.from ?? '', window.to],
+    );
   }
 }
 
 /** Columns (with Postgres type names) the dataset yields for this profile; checks the key columns exist. */
 export async function describeDataset(client: PoolClient, q: DatasetQuery): Promise<Column[]> {
   const bound = bindNamedParams(q.sql, q.properties, q.profileId);
-  const res = await client.query({ text: `SELECT * FROM ${datasetTable(bound.text, q.window)} LIMIT 0`, values: bound.values });
+  const res = await client.query({
+    text: `SELECT * FROM ${datasetTable(bound.text, q.window)} LIMIT 0`,
+    values: bound.values,
+  });
   const fields = res.fields;
   const names = fields.map((f) => f.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) {
-    throw new ValidationError(`the dataset's SQL yields the column "${dup}" more than once; give each column a unique name with AS`);
+    throw new ValidationError(
+      `the dataset's SQL yields the column "${dup}" more than once; give each column a unique name with AS`,
+    );
   }
   for (const k of q.keyColumns) {
     if (!names.includes(k)) {
-      throw new ValidationError(`key column "${k}" is not among the dataset's columns (${names.join(', ')}); pass --key with one of them`);
+      throw new ValidationError(
+        `key column "${k}" is not among the dataset's columns (${names.join(', ')}); pass --key with one of them`,
+      );
     }
   }
   const types = await client.query<{ t: string }>({
@@ -135,7 +145,12 @@ export async function estimateRows(client: PoolClient, q: DatasetQuery): Promise
  * function of the data alone, the same after a CLUSTER, a VACUUM FULL or a
  * parallel or synchronized scan. With an index on the key this reads `limit` rows.
  */
-export async function sampleRows(client: PoolClient, q: DatasetQuery, rowText: string, limit = 2000): Promise<{ rows: number; text: string }> {
+export async function sampleRows(
+  client: PoolClient,
+  q: DatasetQuery,
+  rowText: string,
+  limit = 2000,
+): Promise<{ rows: number; text: string }> {
   const bound = bindNamedParams(q.sql, q.properties, q.profileId);
   const keys = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');
   const { rows } = await client.query<{ n: string; t: string | null }>({

@@ -23,13 +23,23 @@ export function awsMessage(e: unknown): string {
 /** STS refused to let us in: the trust policy or the ExternalId is wrong, or the role does not exist. */
 export function isAssumeRoleDenied(e: unknown): boolean {
   const name = awsErrorName(e);
-  return name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'NoSuchEntity' || (awsStatus(e) === 403 && name !== 'InvalidClientTokenId');
+  return (
+    name === 'AccessDenied' ||
+    name === 'AccessDeniedException' ||
+    name === 'NoSuchEntity' ||
+    (awsStatus(e) === 403 && name !== 'InvalidClientTokenId')
+  );
 }
 
 /** The sharer's own credentials were rejected: nothing about the end user, a worker configuration problem. */
 export function isSharerCredentialError(e: unknown): boolean {
   const name = awsErrorName(e);
-  return name === 'InvalidClientTokenId' || name === 'SignatureDoesNotMatch' || name === 'UnrecognizedClientException' || name === 'CredentialsProviderError';
+  return (
+    name === 'InvalidClientTokenId' ||
+    name === 'SignatureDoesNotMatch' ||
+    name === 'UnrecognizedClientException' ||
+    name === 'CredentialsProviderError'
+  );
 }
 
 export function isS3AccessDenied(e: unknown): boolean {

@@ -8,9 +8,24 @@ import { awsErrorName } from '../failures/aws-errors';
  * policy grants only PutObject). What cannot be aborted is recorded on the
  * delivery; the end user's AbortIncompleteMultipartUpload lifecycle rule cleans it up.
  */
-export async function abortUpload(metaPool: Pool, s3: S3Client, deliveryId: string, bucket: string, key: string, uploadId: string, bucketOwner: string): Promise<boolean> {
+export async function abortUpload(
+  metaPool: Pool,
+  s3: S3Client,
+  deliveryId: string,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  bucketOwner: string,
+): Promise<boolean> {
   try {
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, ExpectedBucketOwner: bucketOwner }));
+    await s3.send(
+      new AbortMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        ExpectedBucketOwner: bucketOwner,
+      }),
+    );
     return true;
   } catch (e) {
     // Already completed or aborted (a cancel can land between Complete and the checkpoint's removal): nothing is left open.

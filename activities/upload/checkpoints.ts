@@ -71,7 +71,11 @@ export class UploadCheckpoint {
     // Count the bytes as sent before checkpointing the part: a crash between the two
     // then re-sends the part and counts it twice, which is what uploadedBytes means;
     // the other order would lose a sent part from the count.
-    await recordProgress(this.metaPool, this.file.deliveryId, { rowsDelta: part.rows, bytesDelta: part.bytes, uploadedBytesDelta: part.bytes });
+    await recordProgress(this.metaPool, this.file.deliveryId, {
+      rowsDelta: part.rows,
+      bytesDelta: part.bytes,
+      uploadedBytesDelta: part.bytes,
+    });
     this.done.set(part.n, part);
     const checkpoint = this.current!;
     checkpoint.parts = this.parts();

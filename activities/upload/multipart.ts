@@ -1,4 +1,9 @@
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { objectWriteParams, ownerParams } from '../../common/domain/bucket-safety';
 import type { PartRecord } from '../../common/store/export-state';
 import { withPayloadSha256 } from './payload-sha256';
@@ -20,11 +25,23 @@ export class MultipartUpload {
   ) {}
 
   /** Continues an upload an earlier attempt created. */
-  static resume(s3: S3Client, target: WriteTarget, key: string, uploadId: string, signal: AbortSignal): MultipartUpload {
+  static resume(
+    s3: S3Client,
+    target: WriteTarget,
+    key: string,
+    uploadId: string,
+    signal: AbortSignal,
+  ): MultipartUpload {
     return new MultipartUpload(s3, target, key, uploadId, signal);
   }
 
-  static async create(s3: S3Client, target: WriteTarget, key: string, contentType: string, signal: AbortSignal): Promise<MultipartUpload> {
+  static async create(
+    s3: S3Client,
+    target: WriteTarget,
+    key: string,
+    contentType: string,
+    signal: AbortSignal,
+  ): Promise<MultipartUpload> {
     const created = await s3
       .send(
         new CreateMultipartUploadCommand({
@@ -46,10 +63,19 @@ export class MultipartUpload {
 
   /** Sends one part, signed with the SHA-256 the checkpoint records; returns its ETag. */
   async uploadPart(n: number, body: Buffer, sha256: string): Promise<string> {
-    const command = new UploadPartCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: this.uploadId, PartNumber: n, Body: body, ...ownerParams(this.target) });
-    const res = await this.s3.send(withPayloadSha256(command, sha256), { abortSignal: this.signal }).catch((e: unknown) => {
-      throw s3Failure(e, this.target, this.key, 'UploadPart');
+    const command = new UploadPartCommand({
+      Bucket: this.target.bucket,
+      Key: this.key,
+      UploadId: this.uploadId,
+      PartNumber: n,
+      Body: body,
+      ...ownerParams(this.target),
     });
+    const res = await this.s3
+      .send(withPayloadSha256(command, sha256), { abortSignal: this.signal })
+      .catch((e: unknown) => {
+        throw s3Failure(e, this.target, this.key, 'UploadPart');
+      });
     return res.ETag ?? '';
   }
 

@@ -6,7 +6,9 @@ import type { MultipartUpload } from './multipart';
 /** The parts of an interrupted attempt no longer match the source (rows changed): the file must restart. */
 export class SourceChanged extends Error {
   constructor(part: number) {
-    super(`the source rows of part ${part} changed since the interrupted attempt; restarting this file from its first part`);
+    super(
+      `the source rows of part ${part} changed since the interrupted attempt; restarting this file from its first part`,
+    );
     this.name = 'SourceChanged';
   }
 }
@@ -45,7 +47,9 @@ export class PartWindow {
     this.throwIfFailed();
     const p = this.upload
       .uploadPart(part.n, part.body, part.sha256)
-      .then((etag) => this.checkpoint.uploaded({ n: part.n, etag, bytes: part.body.length, rows: part.rows, sha256: part.sha256 }))
+      .then((etag) =>
+        this.checkpoint.uploaded({ n: part.n, etag, bytes: part.body.length, rows: part.rows, sha256: part.sha256 }),
+      )
       .catch((e: unknown) => {
         this.failure ??= e instanceof Error ? e : new Error(String(e));
       })

@@ -12,7 +12,9 @@ import type { WriteTarget } from './write-target';
 export function s3Failure(e: unknown, target: WriteTarget, key: string, operation: string): ApplicationFailure {
   if (isS3AccessDenied(e)) {
     const prefix = prefixOf(target.folder);
-    const kms = target.encryption?.kmsKey ? ` (and kms:GenerateDataKey* and kms:Decrypt on ${target.encryption.kmsKey.arn})` : '';
+    const kms = target.encryption?.kmsKey
+      ? ` (and kms:GenerateDataKey* and kms:Decrypt on ${target.encryption.kmsKey.arn})`
+      : '';
     return toFailure(
       new DatashareError(
         'AccessDenied',
@@ -26,7 +28,12 @@ export function s3Failure(e: unknown, target: WriteTarget, key: string, operatio
     );
   }
   if (isNoSuchBucket(e)) {
-    return toFailure(new DatashareError('NoSuchBucket', `bucket "${target.bucket}" does not exist (region ${target.region}); fix the profile's s3_bucket`));
+    return toFailure(
+      new DatashareError(
+        'NoSuchBucket',
+        `bucket "${target.bucket}" does not exist (region ${target.region}); fix the profile's s3_bucket`,
+      ),
+    );
   }
   const f = toFailure(e);
   if (!f.nonRetryable) return f;

@@ -43,7 +43,19 @@ export function parsePositiveInt(name: string, v: string | undefined, max = 1_00
   return Number(v);
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gib: 1024 ** 3,
+};
 
 /** Sizes like 256MiB, 1GB, 500k or plain bytes; at least 1 KiB, at most 5 TiB (an S3 object's limit). */
 export function parseSize(name: string, v: string | undefined): number | undefined {
@@ -88,7 +100,9 @@ export function parseTime(name: string, v: string, now: Date = new Date()): Date
   // A duration too long to subtract (`99999999999d`) gives an Invalid Date, refused like any non-time.
   const time = new Date(ago !== undefined ? now.getTime() - ago : iso);
   if (Number.isNaN(time.getTime())) {
-    throw new ValidationError(`${name} must be a time (2026-11-27T00:00:00Z) or a duration ago (90m, 24h, 7d), not "${v}"`);
+    throw new ValidationError(
+      `${name} must be a time (2026-11-27T00:00:00Z) or a duration ago (90m, 24h, 7d), not "${v}"`,
+    );
   }
   return time;
 }
@@ -114,7 +128,8 @@ export function validateCron(expr: string): string {
   if (/^(CRON_)?TZ=/i.test(e)) {
     throw new ValidationError(`--cron: give the time zone with --timezone, not inside the expression ("${expr}")`);
   }
-  if (/^@every\b/i.test(e)) throw new ValidationError(`--cron "${expr}": for a fixed interval use --every (e.g. --every 1h)`);
+  if (/^@every\b/i.test(e))
+    throw new ValidationError(`--cron "${expr}": for a fixed interval use --every (e.g. --every 1h)`);
   if (e.startsWith('@')) {
     if (!CRON_MACROS.includes(e.toLowerCase())) {
       throw new ValidationError(`--cron "${expr}" is not a cron macro; the macros are ${CRON_MACROS.join(', ')}`);
@@ -128,7 +143,8 @@ export function validateCron(expr: string): string {
     );
   }
   for (const f of fields) {
-    if (!/^[A-Za-z0-9*?/,-]+$/.test(f)) throw new ValidationError(`--cron "${expr}": field "${f}" is not a cron field; ${example}`);
+    if (!/^[A-Za-z0-9*?/,-]+$/.test(f))
+      throw new ValidationError(`--cron "${expr}": field "${f}" is not a cron field; ${example}`);
   }
   return e;
 }
@@ -136,11 +152,14 @@ export function validateCron(expr: string): string {
 /** An IANA time zone name this machine knows (`Europe/Paris`, `UTC`); Temporal checks it again with its own tz data. */
 export function validateTimezone(tz: string): string {
   const t = tz.trim();
-  if (t === '') throw new ValidationError('--timezone is empty; give an IANA name such as UTC, Europe/Paris or America/New_York');
+  if (t === '')
+    throw new ValidationError('--timezone is empty; give an IANA name such as UTC, Europe/Paris or America/New_York');
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: t });
   } catch {
-    throw new ValidationError(`--timezone "${tz}" is not a time zone; give an IANA name such as UTC, Europe/Paris or America/New_York`);
+    throw new ValidationError(
+      `--timezone "${tz}" is not a time zone; give an IANA name such as UTC, Europe/Paris or America/New_York`,
+    );
   }
   return t;
 }
@@ -163,7 +182,9 @@ export function parseWhere(values: string[]): Record<string, string> {
       const key = pair.slice(0, eq).trim();
       validatePropertyName(key);
       if (SECRET_KEYS.has(key)) {
-        throw new ValidationError(`--where cannot filter on ${key}: the filter is stored in Temporal, and ${key} is a secret`);
+        throw new ValidationError(
+          `--where cannot filter on ${key}: the filter is stored in Temporal, and ${key} is a secret`,
+        );
       }
       if (key in out) throw new ValidationError(`--where names "${key}" twice`);
       out[key] = pair.slice(eq + 1);

@@ -31,13 +31,22 @@ export function addDatasetCommands(program: Command): void {
           .join(', ')})`,
       ).choices(COMPRESSIONS),
     )
-    .option('--incremental <column>', 'a timestamp/date column: each delivery sends only rows whose column moved past the last completed delivery')
-    .option('--lookback <duration>', 'with --incremental: start this far before the last watermark (e.g. 15m, 1h) to catch late rows')
+    .option(
+      '--incremental <column>',
+      'a timestamp/date column: each delivery sends only rows whose column moved past the last completed delivery',
+    )
+    .option(
+      '--lookback <duration>',
+      'with --incremental: start this far before the last watermark (e.g. 15m, 1h) to catch late rows',
+    )
     .option(
       '--same-for-everyone',
       'the SQL names no profile property on purpose: every end user gets the same rows (shared reference data); without it such SQL is refused',
     )
-    .option('--statement-timeout <duration>', `how long planning, sampling and the wait for the first row may take (default ${DEFAULT_TIMEOUT})`)
+    .option(
+      '--statement-timeout <duration>',
+      `how long planning, sampling and the wait for the first row may take (default ${DEFAULT_TIMEOUT})`,
+    )
     .option('--json', 'print the dataset as JSON')
     .action(
       withDatashare(
@@ -56,8 +65,12 @@ export function addDatasetCommands(program: Command): void {
             json?: boolean;
           },
         ) => {
-          const lookbackSeconds = opts.lookback !== undefined ? parseDurationFlag('--lookback', opts.lookback) / 1000 : undefined;
-          const timeout = opts.statementTimeout !== undefined ? parseDurationFlag('--statement-timeout', opts.statementTimeout) : undefined;
+          const lookbackSeconds =
+            opts.lookback !== undefined ? parseDurationFlag('--lookback', opts.lookback) / 1000 : undefined;
+          const timeout =
+            opts.statementTimeout !== undefined
+              ? parseDurationFlag('--statement-timeout', opts.statementTimeout)
+              : undefined;
           const d = await ds.setDataset(id, {
             sql: opts.sql,
             keyColumns: parseKeyColumns(opts.key),
@@ -70,8 +83,12 @@ export function addDatasetCommands(program: Command): void {
           });
           if (opts.json) printJson(d);
           else {
-            const inc = d.incrementalColumn ? `, incremental on ${d.incrementalColumn} (lookback ${d.lookbackSeconds}s)` : '';
-            process.stdout.write(`dataset ${d.id}: ${d.format}, ${d.compression}, key ${d.keyColumns.join(',')}${inc}${guards(d)}\n`);
+            const inc = d.incrementalColumn
+              ? `, incremental on ${d.incrementalColumn} (lookback ${d.lookbackSeconds}s)`
+              : '';
+            process.stdout.write(
+              `dataset ${d.id}: ${d.format}, ${d.compression}, key ${d.keyColumns.join(',')}${inc}${guards(d)}\n`,
+            );
           }
         },
       ),
@@ -100,7 +117,9 @@ export function addDatasetCommands(program: Command): void {
       withDatashare(async (ds, opts: { json?: boolean }) => {
         const all = await ds.listDatasets();
         if (opts.json) printJson(all);
-        else for (const d of all) process.stdout.write(`${d.id}  ${d.format}/${d.compression}  key ${d.keyColumns.join(',')}\n`);
+        else
+          for (const d of all)
+            process.stdout.write(`${d.id}  ${d.format}/${d.compression}  key ${d.keyColumns.join(',')}\n`);
       }),
     );
   dataset

@@ -68,14 +68,26 @@ export function addDeliveryCommands(program: Command): void {
         async (
           ds,
           id: string | undefined,
-          opts: { failed?: boolean; since?: string; profile?: string; dataset?: string; maxParallel?: string; wait?: boolean; json?: boolean },
+          opts: {
+            failed?: boolean;
+            since?: string;
+            profile?: string;
+            dataset?: string;
+            maxParallel?: string;
+            wait?: boolean;
+            json?: boolean;
+          },
         ) => {
           if (opts.failed) {
             if (id) throw new ValidationError('give either a delivery id or --failed, not both');
             const since = opts.since !== undefined ? parseTime('--since', opts.since) : undefined;
             const maxParallel = parsePositiveInt('--max-parallel', opts.maxParallel);
             const results = await ds.replayFailed(
-              { ...(since ? { since } : {}), ...(opts.profile ? { profileId: opts.profile } : {}), ...(opts.dataset ? { datasetId: opts.dataset } : {}) },
+              {
+                ...(since ? { since } : {}),
+                ...(opts.profile ? { profileId: opts.profile } : {}),
+                ...(opts.dataset ? { datasetId: opts.dataset } : {}),
+              },
               {
                 ...(maxParallel ? { maxParallel } : {}),
                 onStarted: (v) => {
@@ -84,7 +96,11 @@ export function addDeliveryCommands(program: Command): void {
               },
             );
             if (opts.json) printJson(results);
-            else for (const r of results) process.stdout.write(r.result ? `${deliveryLine(r.result)}\n` : `${r.id}  not replayed: ${r.error?.message ?? ''}\n`);
+            else
+              for (const r of results)
+                process.stdout.write(
+                  r.result ? `${deliveryLine(r.result)}\n` : `${r.id}  not replayed: ${r.error?.message ?? ''}\n`,
+                );
             if (results.some((r) => r.result?.status !== 'completed')) throw new ExitCode(EXIT_FAILED);
             return;
           }
@@ -133,7 +149,10 @@ export function addDeliveryCommands(program: Command): void {
     .option('--json', 'print a JSON array')
     .action(
       withDatashare(
-        async (ds, opts: { status?: string; profile?: string; dataset?: string; since?: string; limit?: string; json?: boolean }) => {
+        async (
+          ds,
+          opts: { status?: string; profile?: string; dataset?: string; since?: string; limit?: string; json?: boolean },
+        ) => {
           const status = parseStatus(opts.status);
           const since = opts.since !== undefined ? parseTime('--since', opts.since) : undefined;
           const limit = parsePositiveInt('--limit', opts.limit);

@@ -10,7 +10,11 @@ function progressLine(v: DeliveryView, startedMs: number): string {
 }
 
 /** Prints a started delivery, or with --wait follows it to the end (exit 1 unless it completed). */
-export async function followOrPrint(ds: Datashare, started: DeliveryView, opts: { wait?: boolean; json?: boolean }): Promise<void> {
+export async function followOrPrint(
+  ds: Datashare,
+  started: DeliveryView,
+  opts: { wait?: boolean; json?: boolean },
+): Promise<void> {
   if (!opts.wait) {
     if (opts.json) printJson(started);
     else process.stdout.write(`${started.id}\n`);

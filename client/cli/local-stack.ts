@@ -13,7 +13,9 @@ import { dirname, join } from 'node:path';
 const CONFIG_VARIABLES = [/^DATABASE_URL$/, /^SOURCE_DATABASE_URL$/, /^TEMPORAL_/, /^AWS_ENDPOINT_URL/];
 
 function configuredBy(env: NodeJS.ProcessEnv): string | undefined {
-  const name = Object.keys(env).find((k) => env[k] !== undefined && env[k] !== '' && CONFIG_VARIABLES.some((re) => re.test(k)));
+  const name = Object.keys(env).find(
+    (k) => env[k] !== undefined && env[k] !== '' && CONFIG_VARIABLES.some((re) => re.test(k)),
+  );
   if (name) return name;
   // A temporal.toml profile configures Temporal the standard way (the SDK's envconfig default path).
   const toml = join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'temporalio', 'temporal.toml');
@@ -51,6 +53,8 @@ export function useLocalStackIfUnconfigured(env: NodeJS.ProcessEnv, say: (line: 
   if (!file || !existsSync(file)) return undefined;
   const settings = parseEnvFile(readFileSync(file, 'utf8'));
   for (const [k, v] of Object.entries(settings)) if (env[k] === undefined) env[k] = v;
-  say(`datashare: using the local stack's settings from ${file} (set DATABASE_URL, TEMPORAL_ADDRESS or AWS_ENDPOINT_URL to use others)`);
+  say(
+    `datashare: using the local stack's settings from ${file} (set DATABASE_URL, TEMPORAL_ADDRESS or AWS_ENDPOINT_URL to use others)`,
+  );
   return file;
 }

@@ -9,7 +9,9 @@ export function addMigrateCommand(program: Command): void {
     .action(
       withDatashare(async (ds) => {
         const applied = await ds.migrate();
-        process.stdout.write(applied.length ? applied.map((m) => `applied ${m.name}\n`).join('') : 'schema is up to date\n');
+        process.stdout.write(
+          applied.length ? applied.map((m) => `applied ${m.name}\n`).join('') : 'schema is up to date\n',
+        );
       }),
     );
 }

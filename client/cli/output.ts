@@ -33,7 +33,8 @@ export function deliveryDetails(d: DeliveryView): string {
     `completed  ${d.completedAt ?? '-'}`,
   ];
   if (d.bucket) lines.push(`folder     s3://${d.bucket}/${d.folder ?? ''}`);
-  for (const f of d.files) lines.push(`file       s3://${d.bucket}/${f.key}  ${f.rows} rows  ${f.bytes} bytes  sha256 ${f.sha256}`);
+  for (const f of d.files)
+    lines.push(`file       s3://${d.bucket}/${f.key}  ${f.rows} rows  ${f.bytes} bytes  sha256 ${f.sha256}`);
   if (d.manifestKey) lines.push(`manifest   s3://${d.bucket}/${d.manifestKey}`);
   if (d.error) lines.push(`error      ${d.error.type}: ${d.error.message}`);
   const url = workflowUrl(d.workflowId);

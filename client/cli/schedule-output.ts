@@ -23,14 +23,17 @@ export function scheduleDetails(v: ScheduleView): string {
   let delivers = `dataset ${v.datasetId} to ${describeTarget(v)}`;
   if (v.matchingProfiles !== undefined) delivers += ` (${v.matchingProfiles} match now)`;
   if (v.maxParallel !== null) delivers += `, ${v.maxParallel} at once`;
-  if (v.format || v.compression) delivers += ` as ${v.format ?? 'dataset format'}/${v.compression ?? 'dataset compression'}`;
+  if (v.format || v.compression)
+    delivers += ` as ${v.format ?? 'dataset format'}/${v.compression ?? 'dataset compression'}`;
   lines.push(`delivers   ${delivers}`);
   lines.push(`when       ${describeWhen(v)}`);
   lines.push(`policy     overlap ${v.overlap}, catch-up window ${v.catchupWindow}`);
   lines.push(`state      ${v.paused ? 'paused' : 'active'}${v.note ? `  (${oneLine(v.note)})` : ''}`);
   lines.push(`next runs  ${v.nextRuns.length ? v.nextRuns.join(', ') : '-'}`);
   if (v.actionsTaken !== undefined) {
-    lines.push(`runs       ${v.actionsTaken} taken, ${v.skippedOverlap ?? 0} skipped (overlap), ${v.missedCatchupWindow ?? 0} missed (catch-up window)`);
+    lines.push(
+      `runs       ${v.actionsTaken} taken, ${v.skippedOverlap ?? 0} skipped (overlap), ${v.missedCatchupWindow ?? 0} missed (catch-up window)`,
+    );
   }
   for (const r of v.running ?? []) lines.push(`running    ${r.workflowId}`);
   for (const a of v.recentActions ?? []) {
@@ -42,8 +45,12 @@ export function scheduleDetails(v: ScheduleView): string {
           : 'no delivery registered'
         : `${d.total} deliveries: ${d.completed} completed, ${d.failed} failed, ${d.running} running${d.cancelled ? `, ${d.cancelled} cancelled` : ''}`;
     lines.push(`run        ${a.scheduledAt}  ${(a.runStatus ?? '?').toLowerCase().padEnd(9)}  ${counts}`);
-    for (const f of d.failures.slice(0, 5)) lines.push(`             ${f.deliveryId}  ${f.profileId}  ${f.error.type}: ${oneLine(f.error.message)}`);
-    if (d.failures.length > 5) lines.push(`             … ${d.failures.length - 5} more: datashare deliveries --status failed --dataset ${v.datasetId}`);
+    for (const f of d.failures.slice(0, 5))
+      lines.push(`             ${f.deliveryId}  ${f.profileId}  ${f.error.type}: ${oneLine(f.error.message)}`);
+    if (d.failures.length > 5)
+      lines.push(
+        `             … ${d.failures.length - 5} more: datashare deliveries --status failed --dataset ${v.datasetId}`,
+      );
   }
   return lines.join('\n');
 }

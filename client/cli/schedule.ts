@@ -6,7 +6,15 @@ import { ValidationError } from '../../common/errors';
 import { checkCompression, checkFormat } from '../library/file-format';
 import { OVERLAP_POLICIES } from '../library/overlap-policies';
 import { MAX_PARALLEL_LIMIT } from '../library/schedule-input';
-import { parseDurationFlag, parseOverlap, parsePositiveInt, parseTime, parseWhere, validateCron, validateTimezone } from './arg-grammar';
+import {
+  parseDurationFlag,
+  parseOverlap,
+  parsePositiveInt,
+  parseTime,
+  parseWhere,
+  validateCron,
+  validateTimezone,
+} from './arg-grammar';
 import { printJson } from './output';
 import { scheduleDetails, scheduleLine } from './schedule-output';
 import { withDatashare } from './with-datashare';
@@ -39,7 +47,9 @@ export function addScheduleCommands(program: Command): void {
     .command('create')
     .argument('<profile|dataset>', 'the profile, then the dataset; with --where, only the dataset')
     .argument('[dataset]')
-    .usage('<profile> <dataset> | --where <key=value,…> <dataset>  (--cron "<expr>" [--timezone <tz>] | --every <duration>) [options]')
+    .usage(
+      '<profile> <dataset> | --where <key=value,…> <dataset>  (--cron "<expr>" [--timezone <tz>] | --every <duration>) [options]',
+    )
     .summary('schedule a dataset for one profile, or for every profile matching --where')
     .description(
       'Schedule a dataset for one profile, or (--where) for every profile whose properties match at each run, ' +
@@ -53,16 +63,36 @@ export function addScheduleCommands(program: Command): void {
         '  datashare schedule create acme orders --every 1h --overlap buffer-one\n' +
         '  datashare schedule create --where plan=enterprise orders --every 1d --max-parallel 50\n',
     )
-    .option('--where <key=value,…>', 'deliver to every profile having all these properties (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
-    .option('--cron <expr>', 'cron expression: minute hour day-of-month month day-of-week (e.g. "0 2 * * *"), or @daily, @hourly, …')
+    .option(
+      '--where <key=value,…>',
+      'deliver to every profile having all these properties (repeatable)',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option(
+      '--cron <expr>',
+      'cron expression: minute hour day-of-month month day-of-week (e.g. "0 2 * * *"), or @daily, @hourly, …',
+    )
     .option('--timezone <tz>', 'IANA time zone the cron expression is read in (default UTC)')
     .option('--every <duration>', 'fixed interval from the epoch, e.g. 15m, 1h, 1d (runs at 00:00 UTC)')
-    .addOption(new Option('--overlap <policy>', 'when a run is due while the previous one still runs').choices(OVERLAP_CHOICES).default('skip'))
-    .option('--catchup-window <duration>', 'after an outage of Temporal, still take runs missed up to this long ago', '1h')
+    .addOption(
+      new Option('--overlap <policy>', 'when a run is due while the previous one still runs')
+        .choices(OVERLAP_CHOICES)
+        .default('skip'),
+    )
+    .option(
+      '--catchup-window <duration>',
+      'after an outage of Temporal, still take runs missed up to this long ago',
+      '1h',
+    )
     .addOption(new Option('--format <format>', "override the dataset's format").choices(FORMATS))
     .addOption(new Option('--compression <compression>', "override the dataset's compression").choices(COMPRESSIONS))
     .option('--max-parallel <n>', 'with --where: deliveries running at once per run (default 20)')
-    .addOption(new Option('--page-size <n>', 'with --where: profiles per workflow run before it continues as new (default 500)').hideHelp())
+    .addOption(
+      new Option(
+        '--page-size <n>',
+        'with --where: profiles per workflow run before it continues as new (default 500)',
+      ).hideHelp(),
+    )
     .option('--paused', 'create the schedule paused')
     .option('--note <text>', 'a note kept with the schedule (shown by show)')
     .option('--json', 'print the schedule as JSON')
@@ -72,23 +102,32 @@ export function addScheduleCommands(program: Command): void {
         let datasetId: string;
         if (opts.where !== undefined) {
           if (second !== undefined) {
-            throw new ValidationError(`with --where give only the dataset, e.g. datashare schedule create --where plan=enterprise ${second} --every 1h`);
+            throw new ValidationError(
+              `with --where give only the dataset, e.g. datashare schedule create --where plan=enterprise ${second} --every 1h`,
+            );
           }
           target = { kind: 'where', where: parseWhere(opts.where) };
           datasetId = first;
         } else {
           if (second === undefined) {
-            throw new ValidationError('give a profile and a dataset (datashare schedule create acme orders …), or --where key=value and a dataset');
+            throw new ValidationError(
+              'give a profile and a dataset (datashare schedule create acme orders …), or --where key=value and a dataset',
+            );
           }
           validateProfileId(first);
           target = { kind: 'profile', profileId: first };
           datasetId = second;
         }
-        if (opts.cron !== undefined && opts.every !== undefined) throw new ValidationError('give either --cron or --every, not both');
-        if (opts.cron === undefined && opts.every === undefined) throw new ValidationError('say when: --cron "<expression>" or --every <duration>');
-        if (opts.timezone !== undefined && opts.cron === undefined) throw new ValidationError('--timezone applies to --cron only');
+        if (opts.cron !== undefined && opts.every !== undefined)
+          throw new ValidationError('give either --cron or --every, not both');
+        if (opts.cron === undefined && opts.every === undefined)
+          throw new ValidationError('say when: --cron "<expression>" or --every <duration>');
+        if (opts.timezone !== undefined && opts.cron === undefined)
+          throw new ValidationError('--timezone applies to --cron only');
         if (target.kind === 'profile' && (opts.maxParallel !== undefined || opts.pageSize !== undefined)) {
-          throw new ValidationError('--max-parallel applies to --where schedules only (a profile schedule runs one delivery)');
+          throw new ValidationError(
+            '--max-parallel applies to --where schedules only (a profile schedule runs one delivery)',
+          );
         }
         const maxParallel = parsePositiveInt('--max-parallel', opts.maxParallel, MAX_PARALLEL_LIMIT);
         const pageSize = parsePositiveInt('--page-size', opts.pageSize, 1000);
@@ -110,7 +149,9 @@ export function addScheduleCommands(program: Command): void {
         if (opts.json) printJson(view);
         else process.stdout.write(`created ${scheduleDetails(view)}\n`);
         if (view.matchingProfiles === 0) {
-          process.stderr.write('datashare: note: no profile matches the filter yet; runs deliver to those that match when they run\n');
+          process.stderr.write(
+            'datashare: note: no profile matches the filter yet; runs deliver to those that match when they run\n',
+          );
         }
       }),
     );
@@ -168,7 +209,9 @@ export function addScheduleCommands(program: Command): void {
   schedule
     .command('trigger <id>')
     .description("run now (also when paused), under the schedule's overlap policy unless --overlap says otherwise")
-    .addOption(new Option('--overlap <policy>', "override the schedule's overlap policy for this run").choices(OVERLAP_CHOICES))
+    .addOption(
+      new Option('--overlap <policy>', "override the schedule's overlap policy for this run").choices(OVERLAP_CHOICES),
+    )
     .option('--json', 'print JSON')
     .action(
       withDatashare(async ({ schedules: s }, id: string, opts: { overlap?: string; json?: boolean }) => {
@@ -186,18 +229,34 @@ export function addScheduleCommands(program: Command): void {
 
   schedule
     .command('backfill <id>')
-    .description('take now the runs the schedule would have taken between --from and --to (each with its own delivery ids)')
+    .description(
+      'take now the runs the schedule would have taken between --from and --to (each with its own delivery ids)',
+    )
     .requiredOption('--from <time>', 'start: ISO 8601 time or a duration ago (24h)')
     .requiredOption('--to <time>', 'end: ISO 8601 time or a duration ago')
-    .addOption(new Option('--overlap <policy>', 'how the backfilled runs overlap').choices(OVERLAP_CHOICES).default('buffer-all'))
+    .addOption(
+      new Option('--overlap <policy>', 'how the backfilled runs overlap')
+        .choices(OVERLAP_CHOICES)
+        .default('buffer-all'),
+    )
     .option('--json', 'print JSON')
     .action(
-      withDatashare(async ({ schedules: s }, id: string, opts: { from: string; to: string; overlap: string; json?: boolean }) => {
-        const now = new Date();
-        const r = await s.backfill(id, parseTime('--from', opts.from, now), parseTime('--to', opts.to, now), parseOverlap('--overlap', opts.overlap));
-        if (opts.json) printJson(r);
-        else process.stdout.write(`backfilling ${id} from ${r.from} to ${r.to} (overlap ${r.overlap}); follow it with: datashare schedule show '${id}'\n`);
-      }),
+      withDatashare(
+        async ({ schedules: s }, id: string, opts: { from: string; to: string; overlap: string; json?: boolean }) => {
+          const now = new Date();
+          const r = await s.backfill(
+            id,
+            parseTime('--from', opts.from, now),
+            parseTime('--to', opts.to, now),
+            parseOverlap('--overlap', opts.overlap),
+          );
+          if (opts.json) printJson(r);
+          else
+            process.stdout.write(
+              `backfilling ${id} from ${r.from} to ${r.to} (overlap ${r.overlap}); follow it with: datashare schedule show '${id}'\n`,
+            );
+        },
+      ),
     );
 
   schedule
@@ -210,7 +269,8 @@ export function addScheduleCommands(program: Command): void {
         if (opts.json) printJson(r);
         else {
           process.stdout.write(`deleted schedule ${id}\n`);
-          if (r.stillRunning.length > 0) process.stdout.write(`still running (finishes on its own): ${r.stillRunning.join(', ')}\n`);
+          if (r.stillRunning.length > 0)
+            process.stdout.write(`still running (finishes on its own): ${r.stillRunning.join(', ')}\n`);
         }
       }),
     );

@@ -6,7 +6,11 @@ export function addWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description('run a worker: executes delivery workflows and their activities until SIGINT/SIGTERM')
-    .option('--max-concurrent-files <n>', 'files this worker exports at once; bounds its memory (about 175 MB idle plus about 31 MiB per file; README, Large shares)', '2')
+    .option(
+      '--max-concurrent-files <n>',
+      'files this worker exports at once; bounds its memory (about 175 MB idle plus about 31 MiB per file; README, Large shares)',
+      '2',
+    )
     .option(
       '--max-source-connections <n>',
       'connections to the source database this worker holds at most; deliveries beyond it wait their turn (default 4, or DATASHARE_MAX_SOURCE_CONNECTIONS)',
@@ -15,6 +19,9 @@ export function addWorkerCommand(program: Command): void {
       const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
       const maxSource = parsePositiveInt('--max-source-connections', opts.maxSourceConnections, 10_000);
       const { runWorker } = await import('../../worker/main');
-      await runWorker({ ...(max ? { maxConcurrentFiles: max } : {}), ...(maxSource ? { maxSourceConnections: maxSource } : {}) });
+      await runWorker({
+        ...(max ? { maxConcurrentFiles: max } : {}),
+        ...(maxSource ? { maxSourceConnections: maxSource } : {}),
+      });
     });
 }

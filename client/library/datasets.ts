@@ -39,11 +39,15 @@ export class Datasets {
     if (input.keyColumns.length === 0 || input.keyColumns.some((k) => k.trim() === '')) {
       throw new ValidationError('--key needs one or more column names, e.g. --key id or --key tenant_id,id');
     }
-    if (new Set(input.keyColumns).size !== input.keyColumns.length) throw new ValidationError('--key names a column twice');
+    if (new Set(input.keyColumns).size !== input.keyColumns.length)
+      throw new ValidationError('--key names a column twice');
     if (input.lookbackSeconds !== undefined && !input.incrementalColumn) {
       throw new ValidationError('--lookback applies to incremental datasets only; add --incremental <column>');
     }
-    if (input.lookbackSeconds !== undefined && (!Number.isInteger(input.lookbackSeconds) || input.lookbackSeconds < 0)) {
+    if (
+      input.lookbackSeconds !== undefined &&
+      (!Number.isInteger(input.lookbackSeconds) || input.lookbackSeconds < 0)
+    ) {
       throw new ValidationError('--lookback must be a duration such as 15m, 1h or 2d');
     }
     assertSingleSelect(input.sql);
@@ -83,7 +87,8 @@ export class Datasets {
       await prepareWithKeyColumns(this.deps.sourcePool, sql, keyColumns);
     } catch (e) {
       if (!(e instanceof QueryRefused)) throw e;
-      if (e.unknownColumn) throw new ValidationError(`--key: ${e.message}; the key must be among the query's output columns`);
+      if (e.unknownColumn)
+        throw new ValidationError(`--key: ${e.message}; the key must be among the query's output columns`);
       throw new ValidationError(`dataset SQL is not valid on the source database: ${e.message}`);
     }
   }
@@ -94,11 +99,14 @@ export class Datasets {
     try {
       type = await outputColumnType(this.deps.sourcePool, sql, column);
     } catch (e) {
-      if (e instanceof QueryRefused) throw new ValidationError(`--incremental: ${e.message}; name one of the query's output columns`);
+      if (e instanceof QueryRefused)
+        throw new ValidationError(`--incremental: ${e.message}; name one of the query's output columns`);
       throw e;
     }
     if (!TIME_TYPES.has(type)) {
-      throw new ValidationError(`--incremental column "${column}" must be a timestamp, timestamptz or date column of the query`);
+      throw new ValidationError(
+        `--incremental column "${column}" must be a timestamp, timestamptz or date column of the query`,
+      );
     }
   }
 }

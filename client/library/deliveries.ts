@@ -1,6 +1,13 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { effectiveCompression, workflowIdFor, type Compression, type DeliveryInput, type DeliveryView, type Format } from '../../common/contracts/delivery';
+import {
+  effectiveCompression,
+  workflowIdFor,
+  type Compression,
+  type DeliveryInput,
+  type DeliveryView,
+  type Format,
+} from '../../common/contracts/delivery';
 import { deliverableDestination } from '../../common/domain/destination';
 import { newDeliveryId } from '../../common/domain/ids';
 import { ConflictError, DatashareError, ValidationError } from '../../common/errors';
@@ -55,7 +62,9 @@ export class Deliveries {
     const compression = checkCompression(effectiveCompression(format, opts.compression, dataset));
     checkFormatCompression(format, compression);
     if (opts.fullRefresh && !dataset.incrementalColumn) {
-      throw new ValidationError(`--full-refresh applies to incremental datasets; "${datasetId}" always sends everything`);
+      throw new ValidationError(
+        `--full-refresh applies to incremental datasets; "${datasetId}" always sends everything`,
+      );
     }
 
     // Connected before the delivery is recorded: an unreachable Temporal leaves no row behind.
@@ -99,7 +108,10 @@ export class Deliveries {
       const desc = await temporal.workflow.getHandle(view.workflowId).describe();
       const status = desc.status.name;
       if (status === 'TERMINATED' || status === 'TIMED_OUT') {
-        await store.failDelivery(metaPool, id, 'failed', { type: status, message: `the workflow was ${status.toLowerCase()} in Temporal` });
+        await store.failDelivery(metaPool, id, 'failed', {
+          type: status,
+          message: `the workflow was ${status.toLowerCase()} in Temporal`,
+        });
         return store.getDelivery(metaPool, id);
       }
     } catch {
@@ -114,7 +126,10 @@ export class Deliveries {
 
   /** Polls until the delivery leaves `running`, reporting progress along the way. */
   wait(id: string, onProgress?: (v: DeliveryView) => void, pollMs = 1000): Promise<DeliveryView> {
-    return pollUntil(() => this.get(id), leftRunning, { everyMs: pollMs, ...(onProgress ? { onPending: onProgress } : {}) });
+    return pollUntil(() => this.get(id), leftRunning, {
+      everyMs: pollMs,
+      ...(onProgress ? { onPending: onProgress } : {}),
+    });
   }
 
   /**
@@ -146,7 +161,8 @@ export class Deliveries {
         `delivery ${id} already completed; a completed delivery is never sent twice. To send the data again, start a new delivery: datashare share ${view.profileId} ${view.datasetId}`,
       );
     }
-    if (view.status === 'running') throw new ConflictError(`delivery ${id} is still running; cancel it first (datashare cancel ${id}) or wait`);
+    if (view.status === 'running')
+      throw new ConflictError(`delivery ${id} is still running; cancel it first (datashare cancel ${id}) or wait`);
     const profile = await getProfile(metaPool, view.profileId);
     const dataset = await getDataset(metaPool, view.datasetId);
     deliverableDestination(profile, dataset.sql);
@@ -154,7 +170,8 @@ export class Deliveries {
     // Our table records the failure a moment before the workflow run closes; the
     // new run may only start once it has.
     await this.waitForRunToClose(view.workflowId);
-    if (!(await store.restartDelivery(metaPool, id))) throw new ConflictError(`delivery ${id} changed state meanwhile; look again with: datashare delivery ${id}`);
+    if (!(await store.restartDelivery(metaPool, id)))
+      throw new ConflictError(`delivery ${id} changed state meanwhile; look again with: datashare delivery ${id}`);
     const maxFileBytes = await store.plannedMaxFileBytes(metaPool, id);
     const input: DeliveryInput = {
       deliveryId: id,
@@ -179,7 +196,11 @@ export class Deliveries {
     filter: Omit<store.DeliveryFilter, 'status'>,
     opts: { maxParallel?: number; onStarted?: (v: DeliveryView) => void } = {},
   ): Promise<ReplayOutcome[]> {
-    const failed = await store.listDeliveries(this.deps.metaPool, { ...filter, status: 'failed', limit: filter.limit ?? 1000 });
+    const failed = await store.listDeliveries(this.deps.metaPool, {
+      ...filter,
+      status: 'failed',
+      limit: filter.limit ?? 1000,
+    });
     const limit = Math.max(1, opts.maxParallel ?? 5);
     const out: ReplayOutcome[] = [];
     let next = 0;

@@ -63,7 +63,11 @@ async function checkDatabases(config: Config, checks: DoctorCheck[]): Promise<vo
     const current = status.applied ?? 0;
     checks.push(
       current >= status.latest
-        ? { name: 'metadata database', ok: true, detail: `${redactUrl(config.databaseUrl)}, migrated to version ${current}` }
+        ? {
+            name: 'metadata database',
+            ok: true,
+            detail: `${redactUrl(config.databaseUrl)}, migrated to version ${current}`,
+          }
         : {
             name: 'metadata database',
             ok: false,
@@ -76,7 +80,11 @@ async function checkDatabases(config: Config, checks: DoctorCheck[]): Promise<vo
   try {
     await withPool(config.sourceDatabaseUrl, (p) => p.query('SELECT 1'));
     const same = config.sourceDatabaseUrl === config.databaseUrl;
-    checks.push({ name: 'source database', ok: true, detail: same ? 'the metadata database (SOURCE_DATABASE_URL is not set)' : redactUrl(config.sourceDatabaseUrl) });
+    checks.push({
+      name: 'source database',
+      ok: true,
+      detail: same ? 'the metadata database (SOURCE_DATABASE_URL is not set)' : redactUrl(config.sourceDatabaseUrl),
+    });
   } catch (e) {
     checks.push({ name: 'source database', ok: false, detail: message(e, config, 'source database') });
   }
@@ -87,8 +95,14 @@ async function checkTemporal(config: Config, checks: DoctorCheck[]): Promise<voi
   try {
     connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: TIMEOUT_MS });
     const deadline = (): Date => new Date(Date.now() + TIMEOUT_MS);
-    const ns = await connection.withDeadline(deadline(), () => connection!.workflowService.describeNamespace({ namespace: config.temporalNamespace }));
-    checks.push({ name: 'Temporal', ok: true, detail: `${config.temporalAddress}, namespace ${ns.namespaceInfo?.name ?? config.temporalNamespace}` });
+    const ns = await connection.withDeadline(deadline(), () =>
+      connection!.workflowService.describeNamespace({ namespace: config.temporalNamespace }),
+    );
+    checks.push({
+      name: 'Temporal',
+      ok: true,
+      detail: `${config.temporalAddress}, namespace ${ns.namespaceInfo?.name ?? config.temporalNamespace}`,
+    });
     const pollers = await connection.withDeadline(deadline(), () =>
       connection!.workflowService.describeTaskQueue({
         namespace: config.temporalNamespace,
@@ -104,7 +118,11 @@ async function checkTemporal(config: Config, checks: DoctorCheck[]): Promise<voi
     }).length;
     checks.push(
       n > 0
-        ? { name: 'worker', ok: true, detail: `${n} worker${n === 1 ? '' : 's'} polling task queue "${config.taskQueue}"` }
+        ? {
+            name: 'worker',
+            ok: true,
+            detail: `${n} worker${n === 1 ? '' : 's'} polling task queue "${config.taskQueue}"`,
+          }
         : {
             name: 'worker',
             ok: false,
@@ -134,20 +152,27 @@ async function checkAws(config: Config, env: NodeJS.ProcessEnv, checks: DoctorCh
   try {
     const me = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: AbortSignal.timeout(TIMEOUT_MS) });
     const partition = me.Arn?.split(':')[1] ?? 'unknown';
-    checks.push({ name: 'sharer identity', ok: true, detail: `${me.Arn ?? '?'} (account ${me.Account ?? '?'}, partition ${partition})` });
+    checks.push({
+      name: 'sharer identity',
+      ok: true,
+      detail: `${me.Arn ?? '?'} (account ${me.Account ?? '?'}, partition ${partition})`,
+    });
   } catch (e) {
     const text = message(e, config, 'STS', env);
     checks.push({
       name: 'sharer identity',
       ok: false,
-      detail: explainUnreachable(e, config, 'STS', env) ? text : `STS GetCallerIdentity failed: ${text}; check the worker's AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, or its IAM role)`,
+      detail: explainUnreachable(e, config, 'STS', env)
+        ? text
+        : `STS GetCallerIdentity failed: ${text}; check the worker's AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, or its IAM role)`,
     });
   } finally {
     sts.destroy();
   }
   const s3 = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   const stsUrl = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
-  const describe = (u: string | undefined, service: string): string => (u ? u : `AWS's own ${service} endpoint for each region`);
+  const describe = (u: string | undefined, service: string): string =>
+    u ? u : `AWS's own ${service} endpoint for each region`;
   if (!s3) {
     checks.push({ name: 'S3 endpoint', ok: true, detail: `${describe(s3, 'S3')}; STS: ${describe(stsUrl, 'STS')}` });
     return;

@@ -1,4 +1,10 @@
-import { COMPRESSIONS, FORMATS, compressionProblem, type Compression, type Format } from '../../common/contracts/delivery';
+import {
+  COMPRESSIONS,
+  FORMATS,
+  compressionProblem,
+  type Compression,
+  type Format,
+} from '../../common/contracts/delivery';
 import { ValidationError } from '../../common/errors';
 
 /*
@@ -8,7 +14,8 @@ import { ValidationError } from '../../common/errors';
  */
 
 export function checkFormat(v: unknown, flag = '--format'): Format {
-  if (!(FORMATS as readonly unknown[]).includes(v)) throw new ValidationError(`${flag} must be one of ${FORMATS.join(', ')}, not "${String(v)}"`);
+  if (!(FORMATS as readonly unknown[]).includes(v))
+    throw new ValidationError(`${flag} must be one of ${FORMATS.join(', ')}, not "${String(v)}"`);
   return v as Format;
 }
 

@@ -22,8 +22,10 @@ export class Profiles {
     validateProfileId(id);
     for (const [k, v] of Object.entries(updates)) {
       validatePropertyName(k);
-      if (v.length > MAX_PROPERTY_VALUE) throw new ValidationError(`property "${k}" is longer than ${MAX_PROPERTY_VALUE} characters`);
-      if (v.includes('\u0000')) throw new ValidationError(`property "${k}" contains a NUL character, which Postgres cannot store`);
+      if (v.length > MAX_PROPERTY_VALUE)
+        throw new ValidationError(`property "${k}" is longer than ${MAX_PROPERTY_VALUE} characters`);
+      if (v.includes('\u0000'))
+        throw new ValidationError(`property "${k}" contains a NUL character, which Postgres cannot store`);
     }
     const existing = await store.findProfile(this.deps.metaPool, id);
     const merged: Record<string, string> = { ...(existing?.properties ?? {}), ...updates };

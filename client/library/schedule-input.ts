@@ -50,26 +50,33 @@ export function checkScheduleInput(input: ScheduleCreateInput): CheckedSchedule 
     throw new ValidationError('give exactly one of --cron "<expression>" and --every <duration>');
   }
   if (input.timezone !== undefined && input.cron === undefined) {
-    throw new ValidationError('--timezone applies to --cron only (an --every interval runs at the same pace in every zone)');
+    throw new ValidationError(
+      '--timezone applies to --cron only (an --every interval runs at the same pace in every zone)',
+    );
   }
   if (input.everyMs !== undefined && (input.everyMs < 1000 || input.everyMs % 1000 !== 0)) {
     throw new ValidationError('--every must be a whole number of seconds, at least 1s');
   }
   const overlap = input.overlap ?? DEFAULT_OVERLAP;
-  if (!Object.prototype.hasOwnProperty.call(OVERLAP_POLICIES, overlap)) throw new ValidationError(`unknown overlap policy "${String(overlap)}"`);
+  if (!Object.prototype.hasOwnProperty.call(OVERLAP_POLICIES, overlap))
+    throw new ValidationError(`unknown overlap policy "${String(overlap)}"`);
   const catchupWindowMs = input.catchupWindowMs ?? DEFAULT_CATCHUP_WINDOW_MS;
-  if (catchupWindowMs < MIN_CATCHUP_WINDOW_MS) throw new ValidationError('--catchup-window must be at least 10s (Temporal\'s minimum)');
+  if (catchupWindowMs < MIN_CATCHUP_WINDOW_MS)
+    throw new ValidationError("--catchup-window must be at least 10s (Temporal's minimum)");
   if (input.format !== undefined) checkFormat(input.format);
   if (input.compression !== undefined) checkCompression(input.compression);
   if (target.kind === 'profile' && (input.maxParallel !== undefined || input.pageSize !== undefined)) {
-    throw new ValidationError('--max-parallel applies to --where schedules only (a profile schedule runs one delivery)');
+    throw new ValidationError(
+      '--max-parallel applies to --where schedules only (a profile schedule runs one delivery)',
+    );
   }
   const maxParallel = input.maxParallel ?? DEFAULT_MAX_PARALLEL;
   if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > MAX_PARALLEL_LIMIT) {
     throw new ValidationError(`--max-parallel must be a whole number from 1 to ${MAX_PARALLEL_LIMIT}`);
   }
   const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new ValidationError('--page-size must be a whole number from 1 to 1000');
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)
+    throw new ValidationError('--page-size must be a whole number from 1 to 1000');
   return { ...input, overlap, catchupWindowMs, maxParallel, pageSize };
 }
 

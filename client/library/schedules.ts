@@ -1,7 +1,18 @@
 import { effectiveCompression } from '../../common/contracts/delivery';
 import { checkFormatCompression } from './file-format';
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
-import { deliveryStamp, nominalTimeFromWorkflowId, profileScheduleId, scheduledDeliverySuffix, whereScheduleId } from '../../common/contracts/schedule-ids';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  type ScheduleDescription,
+  type ScheduleHandle,
+} from '@temporalio/client';
+import {
+  deliveryStamp,
+  nominalTimeFromWorkflowId,
+  profileScheduleId,
+  scheduledDeliverySuffix,
+  whereScheduleId,
+} from '../../common/contracts/schedule-ids';
 import type { FanOutInput, ScheduledDeliveryInput } from '../../common/contracts/schedules';
 import { deliverableDestination } from '../../common/domain/destination';
 import { formatDuration } from '../../common/domain/durations';
@@ -16,7 +27,14 @@ import type { LibraryDeps } from './library-deps';
 import { OVERLAP_POLICIES, overlapName, type OverlapName } from './overlap-policies';
 import { pollUntil } from './poll-until';
 import { checkScheduleInput, scheduleOptions, type ScheduleCreateInput } from './schedule-input';
-import { baseView, memoOf, type RoundDeliveries, type ScheduleAction, type ScheduleMemo, type ScheduleView } from './schedule-view';
+import {
+  baseView,
+  memoOf,
+  type RoundDeliveries,
+  type ScheduleAction,
+  type ScheduleMemo,
+  type ScheduleView,
+} from './schedule-view';
 
 /** How many recent runs `show` looks up deliveries for (Temporal keeps the last 10). */
 const RECENT_ACTIONS = 10;
@@ -60,17 +78,39 @@ export class Schedules {
     }
 
     const common = scheduleOptions(scheduleId, input, this.deps.config.taskQueue);
-    const overrides = { ...(input.format ? { format: input.format } : {}), ...(input.compression ? { compression: input.compression } : {}) };
+    const overrides = {
+      ...(input.format ? { format: input.format } : {}),
+      ...(input.compression ? { compression: input.compression } : {}),
+    };
     // Temporal appends each run's nominal time to this id: `datashare:acme:orders-2026-11-27T02:00:00Z`.
-    const actionBase = { type: 'startWorkflow' as const, taskQueue: this.deps.config.taskQueue, workflowId: scheduleId };
+    const actionBase = {
+      type: 'startWorkflow' as const,
+      taskQueue: this.deps.config.taskQueue,
+      workflowId: scheduleId,
+    };
     const temporal = await this.deps.temporal.client();
     try {
       if (target.kind === 'profile') {
         const args: [ScheduledDeliveryInput] = [{ scheduleId, profileId: target.profileId, datasetId, ...overrides }];
-        await temporal.schedule.create({ ...common, action: { ...actionBase, workflowType: scheduledDeliveryWorkflow, args } });
+        await temporal.schedule.create({
+          ...common,
+          action: { ...actionBase, workflowType: scheduledDeliveryWorkflow, args },
+        });
       } else {
-        const args: [FanOutInput] = [{ scheduleId, datasetId, where: target.where, maxParallel, ...(request.pageSize ? { pageSize } : {}), ...overrides }];
-        await temporal.schedule.create({ ...common, action: { ...actionBase, workflowType: fanOutDeliveryWorkflow, args } });
+        const args: [FanOutInput] = [
+          {
+            scheduleId,
+            datasetId,
+            where: target.where,
+            maxParallel,
+            ...(request.pageSize ? { pageSize } : {}),
+            ...overrides,
+          },
+        ];
+        await temporal.schedule.create({
+          ...common,
+          action: { ...actionBase, workflowType: fanOutDeliveryWorkflow, args },
+        });
       }
     } catch (e) {
       if (e instanceof ScheduleAlreadyRunning) {
@@ -88,7 +128,9 @@ export class Schedules {
     const handle = temporal.schedule.getHandle(scheduleId);
     if ((await handle.describe()).info.nextActionTimes.length === 0) {
       await handle.delete();
-      throw new ValidationError(`the schedule would never run: no time matches ${input.cron !== undefined ? `--cron "${input.cron}"` : '--every'}`);
+      throw new ValidationError(
+        `the schedule would never run: no time matches ${input.cron !== undefined ? `--cron "${input.cron}"` : '--every'}`,
+      );
     }
     // show() counts the matching profiles of a --where schedule.
     return this.show(scheduleId);
@@ -100,7 +142,8 @@ export class Schedules {
     try {
       desc = await handle.describe();
     } catch (e) {
-      if (e instanceof ScheduleNotFoundError) throw new NotFoundError(`no schedule "${id}"; list them with: datashare schedule list`);
+      if (e instanceof ScheduleNotFoundError)
+        throw new NotFoundError(`no schedule "${id}"; list them with: datashare schedule list`);
       throw e;
     }
     const memo = memoOf(desc.memo);
@@ -124,7 +167,8 @@ export class Schedules {
     const view = baseView(id, memo, desc);
     view.overlap = overlapName(desc.policies.overlap);
     view.catchupWindow = formatDuration(desc.policies.catchupWindow);
-    if (memo.target.kind === 'where') view.matchingProfiles = await countMatchingProfiles(this.deps.metaPool, memo.target.where);
+    if (memo.target.kind === 'where')
+      view.matchingProfiles = await countMatchingProfiles(this.deps.metaPool, memo.target.where);
     view.createdAt = desc.info.createdAt.toISOString();
     view.actionsTaken = desc.info.numActionsTaken;
     view.skippedOverlap = desc.info.numActionsSkippedOverlap;
@@ -165,13 +209,26 @@ export class Schedules {
       idPrefix: stamp,
       ...(memo.target.kind === 'profile' ? { profileId: memo.target.profileId } : {}),
     });
-    const out: RoundDeliveries = { total: 0, running: 0, completed: 0, failed: 0, cancelled: 0, deliveryIds: [], failures: [] };
+    const out: RoundDeliveries = {
+      total: 0,
+      running: 0,
+      completed: 0,
+      failed: 0,
+      cancelled: 0,
+      deliveryIds: [],
+      failures: [],
+    };
     for (const r of rows) {
       if (r.id.slice(stamp.length) !== scheduledDeliverySuffix(scheduleId, r.profileId)) continue;
       out.total++;
       out[r.status]++;
       out.deliveryIds.push(r.id);
-      if (r.errorType) out.failures.push({ deliveryId: r.id, profileId: r.profileId, error: { type: r.errorType, message: r.errorMessage ?? '' } });
+      if (r.errorType)
+        out.failures.push({
+          deliveryId: r.id,
+          profileId: r.profileId,
+          error: { type: r.errorType, message: r.errorMessage ?? '' },
+        });
     }
     return out;
   }
@@ -193,7 +250,11 @@ export class Schedules {
    * later. Polls the cheap describe, then builds the full view once.
    */
   private async settled(id: string, paused: boolean): Promise<ScheduleView> {
-    await pollUntil(() => this.handle(id), ({ desc }) => desc.state.paused === paused, { everyMs: 100, timeoutMs: 5_000 });
+    await pollUntil(
+      () => this.handle(id),
+      ({ desc }) => desc.state.paused === paused,
+      { everyMs: 100, timeoutMs: 5_000 },
+    );
     return this.show(id);
   }
 
@@ -202,7 +263,10 @@ export class Schedules {
    * default would be allow-all): with `skip`, a trigger while a run is in progress
    * does nothing. Returns the runs in progress at the time of the trigger.
    */
-  async trigger(id: string, overlap?: OverlapName): Promise<{ id: string; overlap: OverlapName; runningBefore: string[] }> {
+  async trigger(
+    id: string,
+    overlap?: OverlapName,
+  ): Promise<{ id: string; overlap: OverlapName; runningBefore: string[] }> {
     const { handle, desc } = await this.handle(id);
     const effective = overlap ?? overlapName(desc.policies.overlap);
     await handle.trigger(OVERLAP_POLICIES[effective]);
@@ -215,9 +279,15 @@ export class Schedules {
    * that already ran delivers nothing twice. Default overlap: buffer-all, one run
    * after the other (skip would drop all but the first).
    */
-  async backfill(id: string, from: Date, to: Date, overlap: OverlapName = 'buffer-all'): Promise<{ id: string; from: string; to: string; overlap: OverlapName }> {
+  async backfill(
+    id: string,
+    from: Date,
+    to: Date,
+    overlap: OverlapName = 'buffer-all',
+  ): Promise<{ id: string; from: string; to: string; overlap: OverlapName }> {
     if (!(from.getTime() < to.getTime())) throw new ValidationError('--from must be before --to');
-    if (to.getTime() > Date.now() + 60_000) throw new ValidationError('--to is in the future; backfill covers past periods (trigger runs one now)');
+    if (to.getTime() > Date.now() + 60_000)
+      throw new ValidationError('--to is in the future; backfill covers past periods (trigger runs one now)');
     const { handle } = await this.handle(id);
     await handle.backfill({ start: from, end: to, overlap: OVERLAP_POLICIES[overlap] });
     return { id, from: from.toISOString(), to: to.toISOString(), overlap };
@@ -230,4 +300,3 @@ export class Schedules {
     return { id, deleted: true, stillRunning: desc.info.runningActions.map((a) => a.workflow.workflowId) };
   }
 }
-

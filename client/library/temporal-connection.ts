@@ -20,7 +20,10 @@ export class TemporalConnection {
 
   private async open(): Promise<{ connection: Connection; client: Client }> {
     try {
-      const connection = await Connection.connect({ address: this.config.temporalAddress, connectTimeout: connectTimeoutMs() });
+      const connection = await Connection.connect({
+        address: this.config.temporalAddress,
+        connectTimeout: connectTimeoutMs(),
+      });
       return { connection, client: new Client({ connection, namespace: this.config.temporalNamespace }) };
     } catch (e) {
       // Not remembered: the next call tries to connect again.

@@ -23,7 +23,7 @@ export interface VerifyReport {
 }
 
 function errText(e: unknown): string {
-  const name = typeof e === 'object' && e !== null && 'name' in e ? String((e).name) : 'Error';
+  const name = typeof e === 'object' && e !== null && 'name' in e ? String(e.name) : 'Error';
   return `${name}: ${e instanceof Error ? e.message : String(e)}`;
 }
 
@@ -39,9 +39,18 @@ export async function verifyDestination(aws: AwsAccess, profileId: string, d: S3
   try {
     try {
       const res = await sts.send(
-        new AssumeRoleCommand({ RoleArn: d.roleArn, ExternalId: d.externalId, RoleSessionName: session, DurationSeconds: 900 }),
+        new AssumeRoleCommand({
+          RoleArn: d.roleArn,
+          ExternalId: d.externalId,
+          RoleSessionName: session,
+          DurationSeconds: 900,
+        }),
       );
-      checks.push({ name: 'assume role with ExternalId', status: 'ok', detail: `assumed ${res.AssumedRoleUser?.Arn ?? d.roleArn}` });
+      checks.push({
+        name: 'assume role with ExternalId',
+        status: 'ok',
+        detail: `assumed ${res.AssumedRoleUser?.Arn ?? d.roleArn}`,
+      });
     } catch (e) {
       checks.push({
         name: 'assume role with ExternalId',
@@ -60,7 +69,11 @@ export async function verifyDestination(aws: AwsAccess, profileId: string, d: S3
           'the role can be assumed WITHOUT the ExternalId: any customer of this sharer could be tricked into writing here (confused deputy). Add Condition StringEquals sts:ExternalId to the trust policy',
       });
     } catch {
-      checks.push({ name: 'ExternalId required', status: 'ok', detail: 'assuming the role without the ExternalId is refused' });
+      checks.push({
+        name: 'ExternalId required',
+        status: 'ok',
+        detail: 'assuming the role without the ExternalId is refused',
+      });
     }
   } finally {
     sts.destroy();
@@ -69,12 +82,19 @@ export async function verifyDestination(aws: AwsAccess, profileId: string, d: S3
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const markerKey = `${d.prefix}_datashare-verify/${stamp}-${randomBytes(4).toString('hex')}.txt`;
   const o = expectedOwner(d);
-  const s3 = aws.s3(d.region, aws.roleCredentials({ roleArn: d.roleArn, externalId: d.externalId, sessionName: session, region: d.region }));
+  const s3 = aws.s3(
+    d.region,
+    aws.roleCredentials({ roleArn: d.roleArn, externalId: d.externalId, sessionName: session, region: d.region }),
+  );
   try {
     const probe = await probeBucketOwner(s3, d.bucket, ownerProbeKey(d.prefix), o.bucketOwner);
     // Part of the write check (its name is a stable interface): a wrong owner fails the write.
     if (probe.result === 'wrong-owner') {
-      checks.push({ name: 'write under prefix', status: 'fail', detail: bucketOwnerMessage({ ...d, ...o }, profileId) });
+      checks.push({
+        name: 'write under prefix',
+        status: 'fail',
+        detail: bucketOwnerMessage({ ...d, ...o }, profileId),
+      });
       return { profileId, ok: false, checks };
     }
     await s3.send(
@@ -90,8 +110,14 @@ export async function verifyDestination(aws: AwsAccess, profileId: string, d: S3
       }),
     );
     const owner = `account ${o.bucketOwner}${o.bucketOwnerExplicit ? ' (s3_bucket_owner)' : ", the role's"}`;
-    const sse = d.encryption ? `, encrypted ${d.encryption.sse}${d.encryption.kmsKey ? ` with ${d.encryption.kmsKey.arn}` : ''}` : '';
-    checks.push({ name: 'write under prefix', status: 'ok', detail: `wrote s3://${d.bucket}/${markerKey} (bucket owned by ${owner}${sse})` });
+    const sse = d.encryption
+      ? `, encrypted ${d.encryption.sse}${d.encryption.kmsKey ? ` with ${d.encryption.kmsKey.arn}` : ''}`
+      : '';
+    checks.push({
+      name: 'write under prefix',
+      status: 'ok',
+      detail: `wrote s3://${d.bucket}/${markerKey} (bucket owned by ${owner}${sse})`,
+    });
   } catch (e) {
     checks.push({
       name: 'write under prefix',

@@ -19,11 +19,16 @@ export const FORMAT_COMPRESSIONS: Readonly<Record<Format, readonly Compression[]
   jsonl: ['gzip', 'none'],
   parquet: ['snappy', 'zstd', 'gzip', 'none'],
 };
-export const DEFAULT_COMPRESSION: Readonly<Record<Format, Compression>> = { csv: 'gzip', jsonl: 'gzip', parquet: 'snappy' };
+export const DEFAULT_COMPRESSION: Readonly<Record<Format, Compression>> = {
+  csv: 'gzip',
+  jsonl: 'gzip',
+  parquet: 'snappy',
+};
 
 /** Why this format and compression cannot go together (for a ValidationError), or undefined when they can. */
 export function compressionProblem(format: Format, compression: Compression): string | undefined {
-  if (!(FORMATS as readonly string[]).includes(format)) return `--format must be one of ${FORMATS.join(', ')}, not "${String(format)}"`;
+  if (!(FORMATS as readonly string[]).includes(format))
+    return `--format must be one of ${FORMATS.join(', ')}, not "${String(format)}"`;
   const allowed = FORMAT_COMPRESSIONS[format];
   if (allowed.includes(compression)) return undefined;
   return `--compression for ${format} must be one of ${allowed.join(', ')}, not "${String(compression)}" (default ${DEFAULT_COMPRESSION[format]})`;
@@ -33,7 +38,11 @@ export function compressionProblem(format: Format, compression: Compression): st
  * The compression a delivery uses: the one asked for, else the dataset's when the format is the
  * dataset's, else the format's default (a CSV dataset's gzip says nothing about its Parquet).
  */
-export function effectiveCompression(format: Format, requested: Compression | undefined, dataset: { format: Format; compression: Compression }): Compression {
+export function effectiveCompression(
+  format: Format,
+  requested: Compression | undefined,
+  dataset: { format: Format; compression: Compression },
+): Compression {
   if (requested) return requested;
   return format === dataset.format ? dataset.compression : DEFAULT_COMPRESSION[format];
 }
@@ -163,7 +172,13 @@ export interface DeliveryView {
   /** Incremental datasets: the rows sent are those whose column lies in (from, to]. */
   window: { from: string | null; to: string } | null;
   /** Every run of this delivery: the first, then each replay. */
-  attempts: { attempt: number; startedAt: string; endedAt: string | null; status: string; error?: { type: string; message: string } }[];
+  attempts: {
+    attempt: number;
+    startedAt: string;
+    endedAt: string | null;
+    status: string;
+    error?: { type: string; message: string };
+  }[];
   /** Files planned (known once the export is planned) and done so far. */
   fileCount: number | null;
   filesCompleted: number;

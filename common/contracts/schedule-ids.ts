@@ -40,7 +40,10 @@ export function fnv1a32Hex(s: string): string {
 
 /** `20261127T224826Z`: the same stamp `datashare share` ids start with (UTC, whole seconds). */
 export function deliveryStamp(t: Date): string {
-  return t.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return t
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /**

@@ -31,7 +31,6 @@ export function isPartition(s: string): s is Partition {
   return (PARTITIONS as readonly string[]).includes(s);
 }
 
-
 /** First character outside `allowed`, for messages that point at the culprit. */
 function firstBadChar(value: string, allowed: RegExp): string | undefined {
   for (const ch of value) if (!allowed.test(ch)) return ch;
@@ -55,7 +54,8 @@ export function parseRoleArn(arn: string): RoleArnParts {
 }
 
 function parseRoleArnAs(label: string, arn: string): RoleArnParts {
-  if (arn === '') throw new ValidationError(`${label} is empty: set it to the ARN of the end user's role, e.g. ${exampleRoleArn()}`);
+  if (arn === '')
+    throw new ValidationError(`${label} is empty: set it to the ARN of the end user's role, e.g. ${exampleRoleArn()}`);
   rejectSurroundingWhitespace(label, arn);
   const parts = arn.split(':');
   if (parts[0] !== 'arn' || parts.length < 6) {
@@ -81,19 +81,35 @@ function parseRoleArnAs(label: string, arn: string): RoleArnParts {
     );
   }
   if (service !== 'iam') {
-    fail(label, arn, `must be an IAM role ARN (service "iam", not ${JSON.stringify(service)}), e.g. ${exampleRoleArn(partition)}`);
+    fail(
+      label,
+      arn,
+      `must be an IAM role ARN (service "iam", not ${JSON.stringify(service)}), e.g. ${exampleRoleArn(partition)}`,
+    );
   }
   if (region !== '') {
-    fail(label, arn, `IAM ARNs have no region (the field between "iam:" and the account id must be empty), e.g. ${exampleRoleArn(partition)}`);
+    fail(
+      label,
+      arn,
+      `IAM ARNs have no region (the field between "iam:" and the account id must be empty), e.g. ${exampleRoleArn(partition)}`,
+    );
   }
   if (!ACCOUNT_ID.test(accountId)) {
     fail(label, arn, `the account id must be 12 digits, e.g. ${exampleRoleArn(partition)}`);
   }
   if (resource.startsWith('user/')) {
-    fail(label, arn, `this is an IAM user, not a role; the end user must create a role that trusts the sharer and give its ARN, e.g. ${exampleRoleArn(partition)}`);
+    fail(
+      label,
+      arn,
+      `this is an IAM user, not a role; the end user must create a role that trusts the sharer and give its ARN, e.g. ${exampleRoleArn(partition)}`,
+    );
   }
   if (resource === 'root') {
-    fail(label, arn, `this is the whole account, not a role; the end user must create a role that trusts the sharer and give its ARN, e.g. ${exampleRoleArn(partition)}`);
+    fail(
+      label,
+      arn,
+      `this is the whole account, not a role; the end user must create a role that trusts the sharer and give its ARN, e.g. ${exampleRoleArn(partition)}`,
+    );
   }
   if (!resource.startsWith('role/')) {
     fail(label, arn, `must name a role (…:role/<name>), e.g. ${exampleRoleArn(partition)}`);
@@ -102,17 +118,27 @@ function parseRoleArnAs(label: string, arn: string): RoleArnParts {
   const segments = resource.slice('role/'.length).split('/');
   const roleName = segments[segments.length - 1];
   const pathSegments = segments.slice(0, -1);
-  if (roleName === '') fail(label, arn, `the role name after the last "/" is missing, e.g. ${exampleRoleArn(partition)}`);
+  if (roleName === '')
+    fail(label, arn, `the role name after the last "/" is missing, e.g. ${exampleRoleArn(partition)}`);
   if (roleName.length > 64) fail(label, arn, `the role name is ${roleName.length} characters; IAM allows at most 64`);
   const badNameChar = firstBadChar(roleName, IAM_NAME_CHAR);
   if (badNameChar !== undefined) {
-    fail(label, arn, `the role name contains ${describeChar(badNameChar)}; IAM role names use only letters, digits and _+=,.@-`);
+    fail(
+      label,
+      arn,
+      `the role name contains ${describeChar(badNameChar)}; IAM role names use only letters, digits and _+=,.@-`,
+    );
   }
   for (const seg of pathSegments) {
-    if (seg === '') fail(label, arn, `the role path has an empty segment ("//"); copy the ARN from the role's IAM console page`);
+    if (seg === '')
+      fail(label, arn, `the role path has an empty segment ("//"); copy the ARN from the role's IAM console page`);
     const badPathChar = firstBadChar(seg, IAM_NAME_CHAR);
     if (badPathChar !== undefined) {
-      fail(label, arn, `the role path contains ${describeChar(badPathChar)}; path segments use only letters, digits and _+=,.@-`);
+      fail(
+        label,
+        arn,
+        `the role path contains ${describeChar(badPathChar)}; path segments use only letters, digits and _+=,.@-`,
+      );
     }
   }
   const path = pathSegments.length === 0 ? '/' : `/${pathSegments.join('/')}/`;
@@ -132,7 +158,8 @@ export function validateBucketName(name: string): void {
     fail(label, name, 'give the bare bucket name (e.g. their-company-data), and put any folder path in s3_prefix');
   }
   if (name.includes('/')) fail(label, name, 'a bucket name has no "/"; put the folder path in s3_prefix instead');
-  if (name.length < 3 || name.length > 63) fail(label, name, `bucket names are 3–63 characters; this one is ${name.length}`);
+  if (name.length < 3 || name.length > 63)
+    fail(label, name, `bucket names are 3–63 characters; this one is ${name.length}`);
   if (/[A-Z]/.test(name)) fail(label, name, `bucket names are lowercase, e.g. ${quoteValue(name.toLowerCase())}`);
   const bad = firstBadChar(name, /^[a-z0-9.-]$/);
   if (bad !== undefined) {
@@ -148,7 +175,11 @@ export function validateBucketName(name: string): void {
   }
   for (const s of RESERVED_BUCKET_SUFFIXES) {
     if (name.endsWith(s)) {
-      fail(label, name, `the suffix "${s}" marks an access point alias or a directory/table bucket, which we cannot write to; give a general purpose bucket's name`);
+      fail(
+        label,
+        name,
+        `the suffix "${s}" marks an access point alias or a directory/table bucket, which we cannot write to; give a general purpose bucket's name`,
+      );
     }
   }
 }
@@ -207,23 +238,43 @@ export function normalizePrefix(prefix: string): string {
   if (prefix === '') return '';
   if (prefix === '/') fail(label, prefix, 'to write at the bucket root, leave s3_prefix empty or unset');
   rejectSurroundingWhitespace(label, prefix);
-  if (prefix.startsWith('s3://')) fail(label, prefix, 'give only the path inside the bucket, e.g. uploads/your-team/, and the bucket name in s3_bucket');
+  if (prefix.startsWith('s3://'))
+    fail(
+      label,
+      prefix,
+      'give only the path inside the bucket, e.g. uploads/your-team/, and the bucket name in s3_bucket',
+    );
   if (hasControlChar(prefix)) fail(label, prefix, 'contains a control character; use printable characters only');
   if (LONE_SURROGATE.test(prefix)) fail(label, prefix, 'contains an invalid Unicode character');
-  if (prefix.startsWith('/')) fail(label, prefix, `remove the leading "/": S3 keys do not start with one, e.g. ${quoteValue(prefix.replace(/^\/+/, ''))}`);
+  if (prefix.startsWith('/'))
+    fail(
+      label,
+      prefix,
+      `remove the leading "/": S3 keys do not start with one, e.g. ${quoteValue(prefix.replace(/^\/+/, ''))}`,
+    );
   if (prefix.includes('\\')) fail(label, prefix, 'contains "\\"; S3 folders are separated by "/"');
   // These would become wildcards or policy variables in the generated IAM resource ARN.
   if (/[*?]/.test(prefix) || prefix.includes('${')) {
-    fail(label, prefix, 'cannot contain "*", "?" or "${": they are wildcards or variables in IAM policies, so the policy would cover more than this prefix');
+    fail(
+      label,
+      prefix,
+      'cannot contain "*", "?" or "${": they are wildcards or variables in IAM policies, so the policy would cover more than this prefix',
+    );
   }
   const normalized = prefix.endsWith('/') ? prefix : `${prefix}/`;
   for (const seg of normalized.slice(0, -1).split('/')) {
-    if (seg === '') fail(label, prefix, 'has an empty folder name ("//"); use single "/" between folders, e.g. uploads/your-team/');
-    if (seg === '.' || seg === '..') fail(label, prefix, `cannot contain a "${seg}" folder; give the literal path, e.g. uploads/your-team/`);
+    if (seg === '')
+      fail(label, prefix, 'has an empty folder name ("//"); use single "/" between folders, e.g. uploads/your-team/');
+    if (seg === '.' || seg === '..')
+      fail(label, prefix, `cannot contain a "${seg}" folder; give the literal path, e.g. uploads/your-team/`);
   }
   const bytes = Buffer.byteLength(normalized, 'utf8');
   if (bytes > MAX_PREFIX_BYTES) {
-    fail(label, prefix, `is ${bytes} bytes; at most ${MAX_PREFIX_BYTES} are allowed so that our file names still fit S3's 1024-byte key limit`);
+    fail(
+      label,
+      prefix,
+      `is ${bytes} bytes; at most ${MAX_PREFIX_BYTES} are allowed so that our file names still fit S3's 1024-byte key limit`,
+    );
   }
   return normalized;
 }
@@ -233,7 +284,11 @@ const EXTERNAL_ID_CHAR = /^[A-Za-z0-9_+=,.@:/-]$/;
 export function validateExternalId(id: string): void {
   const label = 's3_external_id';
   if (id.length < 2 || id.length > 1224) {
-    fail(label, id, `an ExternalId is 2–1224 characters (this one is ${id.length}); generate one with e.g. "ds-" + 32 hex digits`);
+    fail(
+      label,
+      id,
+      `an ExternalId is 2–1224 characters (this one is ${id.length}); generate one with e.g. "ds-" + 32 hex digits`,
+    );
   }
   const bad = firstBadChar(id, EXTERNAL_ID_CHAR);
   if (bad !== undefined) {

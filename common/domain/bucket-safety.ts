@@ -42,7 +42,13 @@ export function parseKmsKeyArn(arn: string): KmsKeyArn {
   const parts = arn.split(':');
   const [prefix, partition, service, region, accountId] = parts;
   const resource = parts.slice(5).join(':');
-  if (prefix !== 'arn' || parts.length !== 6 || service !== 'kms' || partition === undefined || !isPartition(partition)) {
+  if (
+    prefix !== 'arn' ||
+    parts.length !== 6 ||
+    service !== 'kms' ||
+    partition === undefined ||
+    !isPartition(partition)
+  ) {
     fail(
       label,
       arn,
@@ -69,18 +75,29 @@ export function parseKmsKeyArn(arn: string): KmsKeyArn {
  * s3_sse and s3_kms_key_arn together. S3 refuses a KMS key from another region than
  * the bucket, and a key can never cross partitions, so both are checked here.
  */
-export function encryptionFromProperties(sse: string | undefined, kmsKeyArn: string | undefined, bucketRegion: string): Encryption | undefined {
+export function encryptionFromProperties(
+  sse: string | undefined,
+  kmsKeyArn: string | undefined,
+  bucketRegion: string,
+): Encryption | undefined {
   const mode = sse === undefined || sse === '' ? undefined : sse;
   const keyArn = kmsKeyArn === undefined || kmsKeyArn === '' ? undefined : kmsKeyArn;
   if (mode === undefined) {
-    if (keyArn !== undefined) fail('s3_kms_key_arn', keyArn, 'applies only with s3_sse=aws:kms; set s3_sse=aws:kms too, or unset s3_kms_key_arn');
+    if (keyArn !== undefined)
+      fail(
+        's3_kms_key_arn',
+        keyArn,
+        'applies only with s3_sse=aws:kms; set s3_sse=aws:kms too, or unset s3_kms_key_arn',
+      );
     return undefined;
   }
   if (mode === 'AES256') {
-    if (keyArn !== undefined) fail('s3_kms_key_arn', keyArn, 'applies only with s3_sse=aws:kms, not AES256 (S3-managed keys)');
+    if (keyArn !== undefined)
+      fail('s3_kms_key_arn', keyArn, 'applies only with s3_sse=aws:kms, not AES256 (S3-managed keys)');
     return { sse: 'AES256' };
   }
-  if (mode !== 'aws:kms') fail('s3_sse', mode, "must be AES256 (S3-managed keys) or aws:kms (with s3_kms_key_arn, the end user's KMS key)");
+  if (mode !== 'aws:kms')
+    fail('s3_sse', mode, "must be AES256 (S3-managed keys) or aws:kms (with s3_kms_key_arn, the end user's KMS key)");
   if (keyArn === undefined) {
     fail(
       's3_sse',
@@ -134,8 +151,13 @@ export function objectWriteParams(d: { bucketOwner: string; encryption?: Encrypt
 }
 
 /** What to do when the bucket answers as another account's: the exact s3_bucket_owner fix, or stop. */
-export function bucketOwnerMessage(d: { bucket: string; bucketOwner: string; bucketOwnerExplicit: boolean }, profileId: string): string {
-  const expected = d.bucketOwnerExplicit ? `account ${d.bucketOwner} (the profile's s3_bucket_owner)` : `account ${d.bucketOwner}, the role's own`;
+export function bucketOwnerMessage(
+  d: { bucket: string; bucketOwner: string; bucketOwnerExplicit: boolean },
+  profileId: string,
+): string {
+  const expected = d.bucketOwnerExplicit
+    ? `account ${d.bucketOwner} (the profile's s3_bucket_owner)`
+    : `account ${d.bucketOwner}, the role's own`;
   return (
     `bucket "${d.bucket}" is not owned by ${expected}: S3 refuses writes that name it as the expected owner, and accepts them without. ` +
     `If the end user keeps the bucket in another account on purpose, set that account: datashare profile set ${profileId} s3_bucket_owner=<12-digit account that owns ${d.bucket}>; ` +

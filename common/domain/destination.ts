@@ -6,7 +6,16 @@
  * Messages name the property, quote the value, state the rule and show a fix.
  */
 import { ValidationError } from '../errors';
-import { exampleRoleArn, fail, normalizePrefix, parseRoleArn, partitionOfRegion, validateBucketName, validateExternalId, type Partition } from './aws-names';
+import {
+  exampleRoleArn,
+  fail,
+  normalizePrefix,
+  parseRoleArn,
+  partitionOfRegion,
+  validateBucketName,
+  validateExternalId,
+  type Partition,
+} from './aws-names';
 import { encryptionFromProperties, validateBucketOwner, type Encryption } from './bucket-safety';
 import { validatePropertyName } from './ids';
 import { quoteValue } from './quoting';
@@ -55,7 +64,8 @@ const MISSING_HINT: Record<DestinationKey, string> = {
   s3_bucket: "the end user's bucket name, e.g. their-company-data",
   s3_region: "the bucket's region, e.g. us-east-1",
   s3_prefix: 'the folder we may write to, e.g. uploads/your-team/',
-  s3_external_id: "a unique ExternalId that the role's trust policy requires (sts:ExternalId), e.g. ds- followed by 32 hex digits",
+  s3_external_id:
+    "a unique ExternalId that the role's trust policy requires (sts:ExternalId), e.g. ds- followed by 32 hex digits",
   s3_acl: 'bucket-owner-full-control, only if the bucket requires it',
   s3_bucket_owner: "the 12-digit account that owns the bucket, only when it is not the role's account",
   s3_sse: 'AES256 or aws:kms',
@@ -147,7 +157,10 @@ export function destinationFromProperties(props: Readonly<Record<string, string>
  * Everything that can be checked before any work: a valid destination, and every
  * property the dataset's SQL names. Returns the destination.
  */
-export function deliverableDestination(profile: { id: string; properties: Readonly<Record<string, string>> }, datasetSql: string): S3Destination {
+export function deliverableDestination(
+  profile: { id: string; properties: Readonly<Record<string, string>> },
+  datasetSql: string,
+): S3Destination {
   const destination = destinationFromProperties(profile.properties);
   requireProperties(datasetSql, profile.properties, profile.id);
   return destination;

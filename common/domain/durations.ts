@@ -22,7 +22,10 @@ export function readDuration(name: string, v: string): number | undefined {
   let lastUnit = Infinity;
   for (const m of s.matchAll(/(\d+)\s*([dhms])/g)) {
     const unit = UNIT_MS[m[2]];
-    if (unit >= lastUnit) throw new ValidationError(`${name}: write the units from largest to smallest, once each (e.g. ${EXAMPLES}), not "${v}"`);
+    if (unit >= lastUnit)
+      throw new ValidationError(
+        `${name}: write the units from largest to smallest, once each (e.g. ${EXAMPLES}), not "${v}"`,
+      );
     lastUnit = unit;
     ms += Number(m[1]) * unit;
   }
@@ -34,7 +37,9 @@ export function parseDuration(name: string, v: string, limits: { minMs: number; 
   const ms = readDuration(name, v);
   if (ms === undefined) throw new ValidationError(`${name} must be a duration such as ${EXAMPLES}, not "${v}"`);
   if (!Number.isSafeInteger(ms) || ms < limits.minMs || ms > limits.maxMs) {
-    throw new ValidationError(`${name} must be from ${formatDuration(limits.minMs)} to ${formatDuration(limits.maxMs)}, not "${v}"`);
+    throw new ValidationError(
+      `${name} must be from ${formatDuration(limits.minMs)} to ${formatDuration(limits.maxMs)}, not "${v}"`,
+    );
   }
   return ms;
 }

@@ -4,7 +4,15 @@
  */
 import { ValidationError } from '../errors';
 import { type S3Destination } from './destination';
-import { PARTITIONS, isPartition, normalizePrefix, parseRoleArn, validateBucketName, validateExternalId, type Partition } from './aws-names';
+import {
+  PARTITIONS,
+  isPartition,
+  normalizePrefix,
+  parseRoleArn,
+  validateBucketName,
+  validateExternalId,
+  type Partition,
+} from './aws-names';
 import { quoteValue } from './quoting';
 
 export interface PolicyStatement {
@@ -63,10 +71,14 @@ function sharerPartition(arn: string): Partition {
     );
   }
   if (service !== 'iam' || region !== '' || !/^\d{12}$/.test(accountId)) {
-    throw new ValidationError(`${label} ${quoteValue(arn)}: expected an IAM ARN with a 12-digit account id, e.g. ${example}`);
+    throw new ValidationError(
+      `${label} ${quoteValue(arn)}: expected an IAM ARN with a 12-digit account id, e.g. ${example}`,
+    );
   }
   if (!(resource === 'root' || resource.startsWith('role/') || resource.startsWith('user/'))) {
-    throw new ValidationError(`${label} ${quoteValue(arn)}: must be an account root, a role or a user, e.g. ${example}`);
+    throw new ValidationError(
+      `${label} ${quoteValue(arn)}: must be an account root, a role or a user, e.g. ${example}`,
+    );
   }
   return partition;
 }
@@ -136,7 +148,10 @@ export function buildPolicies(dest: S3Destination, sharerPrincipalArn: string): 
     },
     permissionsPolicy: {
       Version: '2012-10-17',
-      Statement: [{ Sid: 'AllowDataShareWritesToPrefix', Effect: 'Allow', Action: actions, Resource: resource }, ...(kms ? [kms.role] : [])],
+      Statement: [
+        { Sid: 'AllowDataShareWritesToPrefix', Effect: 'Allow', Action: actions, Resource: resource },
+        ...(kms ? [kms.role] : []),
+      ],
     },
     bucketPolicy: {
       Version: '2012-10-17',
@@ -165,7 +180,9 @@ const KMS_ACTIONS = ['kms:GenerateDataKey*', 'kms:Decrypt'];
 function kmsStatements(dest: S3Destination): { role: PolicyStatement; keyPolicy?: PolicyStatement } | undefined {
   const key = dest.encryption?.kmsKey;
   if (!key) return undefined;
-  const viaS3 = { StringEquals: { 'kms:ViaService': `s3.${key.region}.amazonaws.com${key.partition === 'aws-cn' ? '.cn' : ''}` } };
+  const viaS3 = {
+    StringEquals: { 'kms:ViaService': `s3.${key.region}.amazonaws.com${key.partition === 'aws-cn' ? '.cn' : ''}` },
+  };
   const role: PolicyStatement = key.isAlias
     ? {
         Sid: 'AllowDataShareToEncryptWithKey',
@@ -178,6 +195,13 @@ function kmsStatements(dest: S3Destination): { role: PolicyStatement; keyPolicy?
   if (key.accountId === dest.accountId) return { role };
   return {
     role,
-    keyPolicy: { Sid: 'AllowDataShareRoleToEncryptViaS3', Effect: 'Allow', Principal: { AWS: dest.roleArn }, Action: KMS_ACTIONS, Resource: '*', Condition: viaS3 },
+    keyPolicy: {
+      Sid: 'AllowDataShareRoleToEncryptViaS3',
+      Effect: 'Allow',
+      Principal: { AWS: dest.roleArn },
+      Action: KMS_ACTIONS,
+      Resource: '*',
+      Condition: viaS3,
+    },
   };
 }

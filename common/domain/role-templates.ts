@@ -22,7 +22,11 @@ function describe(dest: S3Destination, sharerPrincipal: string): string {
  * The role name and path come from the profile's s3_role_arn, so the created role
  * is the one the sharer will assume. Naming an IAM resource needs CAPABILITY_NAMED_IAM.
  */
-export function cloudFormationTemplate(dest: S3Destination, policies: EndUserPolicies, sharerPrincipal: string): object {
+export function cloudFormationTemplate(
+  dest: S3Destination,
+  policies: EndUserPolicies,
+  sharerPrincipal: string,
+): object {
   const { roleName, path } = parseRoleArn(dest.roleArn);
   return {
     AWSTemplateFormatVersion: '2010-09-09',

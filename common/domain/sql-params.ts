@@ -50,14 +50,19 @@ function skipQuoted(sql: string, open: number, quote: string, backslashEscapes: 
     if (backslashEscapes && c === '\\') {
       i += 2;
     } else if (c === quote) {
-      if (sql[i + 1] === quote) i += 2; // doubled quote is an escaped quote
+      if (sql[i + 1] === quote)
+        i += 2; // doubled quote is an escaped quote
       else return i + 1;
     } else {
       i++;
     }
   }
   const what = quote === '"' ? 'quoted identifier' : 'string literal';
-  return sqlError(sql, open, `unterminated ${what} starting ${quoteValue(sql.slice(open, open + 30))}; close it with ${quote}`);
+  return sqlError(
+    sql,
+    open,
+    `unterminated ${what} starting ${quoteValue(sql.slice(open, open + 30))}; close it with ${quote}`,
+  );
 }
 
 function tokenize(sql: string): Token[] {
@@ -269,9 +274,14 @@ export function assertSingleSelect(sql: string): void {
     else statements[statements.length - 1].push(t);
   }
   const nonEmpty = statements.filter((s) => s.length > 0);
-  if (nonEmpty.length === 0) throw new ValidationError('dataset SQL is empty: give one SELECT (or WITH / VALUES / TABLE) query');
+  if (nonEmpty.length === 0)
+    throw new ValidationError('dataset SQL is empty: give one SELECT (or WITH / VALUES / TABLE) query');
   if (nonEmpty.length > 1) {
-    sqlError(sql, nonEmpty[1][0].start, 'dataset SQL must be exactly one query; remove the other statements (only a trailing ";" is allowed)');
+    sqlError(
+      sql,
+      nonEmpty[1][0].start,
+      'dataset SQL must be exactly one query; remove the other statements (only a trailing ";" is allowed)',
+    );
   }
   if (statements[0].length === 0) {
     sqlError(sql, 0, 'dataset SQL starts with ";"; remove it (only a trailing ";" is allowed)');

@@ -65,7 +65,15 @@ export function roleSessionName(purpose: string, id: string): string {
 }
 
 /** An S3 client acting as an end user's role, for one delivery's `purpose` (named in its session). */
-export function roleS3(aws: AwsAccess, role: { roleArn: string; externalId: string; region: string }, purpose: string, deliveryId: string): S3Client {
+export function roleS3(
+  aws: AwsAccess,
+  role: { roleArn: string; externalId: string; region: string },
+  purpose: string,
+  deliveryId: string,
+): S3Client {
   const { roleArn, externalId, region } = role;
-  return aws.s3(region, aws.roleCredentials({ roleArn, externalId, region, sessionName: roleSessionName(purpose, deliveryId) }));
+  return aws.s3(
+    region,
+    aws.roleCredentials({ roleArn, externalId, region, sessionName: roleSessionName(purpose, deliveryId) }),
+  );
 }

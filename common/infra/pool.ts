@@ -8,9 +8,19 @@ import { Pool } from 'pg';
  * moment emits it too (its query fails as well, and that failure is what the
  * caller handles), so every client gets the same listener.
  */
-export function createPool(connectionString: string, max: number, onError: (e: Error) => void = () => undefined, applicationName?: string): Pool {
+export function createPool(
+  connectionString: string,
+  max: number,
+  onError: (e: Error) => void = () => undefined,
+  applicationName?: string,
+): Pool {
   // pg waits forever for a connection by default: a dead database would hang every command.
-  const pool = new Pool({ connectionString, max, connectionTimeoutMillis: connectTimeoutMs(), ...(applicationName ? { application_name: applicationName } : {}) });
+  const pool = new Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: connectTimeoutMs(),
+    ...(applicationName ? { application_name: applicationName } : {}),
+  });
   pool.on('error', onError);
   pool.on('connect', (client) => client.on('error', onError));
   return pool;

@@ -18,7 +18,15 @@ interface Endpoint {
 }
 
 /** The network codes that mean "nothing answered there", as opposed to an answer we did not like. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNRESET',
+]);
 
 const ARTICLE: Record<Service, string> = {
   'metadata database': 'the metadata database',
@@ -64,8 +72,16 @@ export function configuredEndpoints(config: Config, env: NodeJS.ProcessEnv = pro
   add('Temporal', config.temporalAddress, 'TEMPORAL_ADDRESS');
   const s3 = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   const sts = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
-  add('S3', s3 && hostPort(s3, s3.startsWith('https:') ? '443' : '80'), env.AWS_ENDPOINT_URL_S3 ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL');
-  add('STS', sts && hostPort(sts, sts.startsWith('https:') ? '443' : '80'), env.AWS_ENDPOINT_URL_STS ? 'AWS_ENDPOINT_URL_STS' : 'AWS_ENDPOINT_URL');
+  add(
+    'S3',
+    s3 && hostPort(s3, s3.startsWith('https:') ? '443' : '80'),
+    env.AWS_ENDPOINT_URL_S3 ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL',
+  );
+  add(
+    'STS',
+    sts && hostPort(sts, sts.startsWith('https:') ? '443' : '80'),
+    env.AWS_ENDPOINT_URL_STS ? 'AWS_ENDPOINT_URL_STS' : 'AWS_ENDPOINT_URL',
+  );
   return out;
 }
 
@@ -93,7 +109,12 @@ function netCause(e: unknown, depth = 0): NetError | undefined {
  * is something else. `hint` names the service when the error itself cannot (a
  * Temporal connect deadline carries no address).
  */
-export function explainUnreachable(e: unknown, config: Config, hint?: Service, env: NodeJS.ProcessEnv = process.env): ServiceUnreachableError | undefined {
+export function explainUnreachable(
+  e: unknown,
+  config: Config,
+  hint?: Service,
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceUnreachableError | undefined {
   if (e instanceof ServiceUnreachableError) return e;
   const endpoints = configuredEndpoints(config, env);
   const n = netCause(e);
@@ -101,7 +122,9 @@ export function explainUnreachable(e: unknown, config: Config, hint?: Service, e
     const reason = String(n.code);
     const host = typeof n.address === 'string' ? n.address : typeof n.hostname === 'string' ? n.hostname : undefined;
     const port = typeof n.port === 'number' || typeof n.port === 'string' ? String(n.port) : undefined;
-    const matches = endpoints.filter((x) => port !== undefined && x.address.endsWith(`:${port}`) && (host === undefined || sameHost(x.address, host)));
+    const matches = endpoints.filter(
+      (x) => port !== undefined && x.address.endsWith(`:${port}`) && (host === undefined || sameHost(x.address, host)),
+    );
     // One address may serve several services (a local S3 and STS stand-in): the caller's hint decides.
     const ep = matches.find((x) => x.service === hint) ?? matches[0] ?? endpoints.find((x) => x.service === hint);
     if (ep) return new ServiceUnreachableError(ep.service, ep.address, ep.variable, reason);
@@ -111,11 +134,16 @@ export function explainUnreachable(e: unknown, config: Config, hint?: Service, e
   // pg's connectionTimeoutMillis and the Temporal client's connect deadline say so only in words.
   if (/timeout expired|Connection terminated due to connection timeout/i.test(message)) {
     const ep = endpoints.find((x) => x.service === (hint ?? 'metadata database'));
-    if (ep) return new ServiceUnreachableError(ep.service, ep.address, ep.variable, 'no answer before the connect timeout');
+    if (ep)
+      return new ServiceUnreachableError(ep.service, ep.address, ep.variable, 'no answer before the connect timeout');
   }
-  if (/Failed to connect before the deadline|connect ECONNREFUSED|transport error/i.test(message) && (hint === undefined || hint === 'Temporal')) {
+  if (
+    /Failed to connect before the deadline|connect ECONNREFUSED|transport error/i.test(message) &&
+    (hint === undefined || hint === 'Temporal')
+  ) {
     const ep = endpoints.find((x) => x.service === 'Temporal');
-    if (ep) return new ServiceUnreachableError(ep.service, ep.address, ep.variable, 'no answer before the connect deadline');
+    if (ep)
+      return new ServiceUnreachableError(ep.service, ep.address, ep.variable, 'no answer before the connect deadline');
   }
   return undefined;
 }

@@ -16,7 +16,8 @@ export class QueryRefused extends Error {
 
   /** Refused because an output column it was asked for does not exist. */
   get unknownColumn(): boolean {
-    const code = typeof this.cause === 'object' && this.cause !== null ? (this.cause as { code?: unknown }).code : undefined;
+    const code =
+      typeof this.cause === 'object' && this.cause !== null ? (this.cause as { code?: unknown }).code : undefined;
     return code === '42703' && this.message.includes(`${ALIAS}.`);
   }
 }
@@ -52,7 +53,9 @@ async function inReadOnlyTransaction<T>(pool: Pool, fn: (client: PoolClient) => 
 export async function prepareWithKeyColumns(pool: Pool, sql: string, keyColumns: string[]): Promise<void> {
   const bound = withPlaceholders(sql);
   await inReadOnlyTransaction(pool, async (client) => {
-    await client.query(`PREPARE datashare_check AS SELECT ${keyColumns.map(outputColumn).join(', ')} FROM (\n${bound.text}\n) AS ${ALIAS} LIMIT 0`);
+    await client.query(
+      `PREPARE datashare_check AS SELECT ${keyColumns.map(outputColumn).join(', ')} FROM (\n${bound.text}\n) AS ${ALIAS} LIMIT 0`,
+    );
     // Prepared statements outlive the transaction; pooled connections must not keep it.
     await client.query('DEALLOCATE datashare_check');
   });
@@ -71,7 +74,9 @@ export async function outputColumnType(pool: Pool, sql: string, column: string):
       text: `SELECT ${outputColumn(column)} FROM (\n${bound.text}\n) AS ${ALIAS} LIMIT 0`,
       values: bound.names.map(() => null),
     });
-    const { rows } = await client.query<{ type: string | null }>('SELECT format_type($1, NULL) AS type', [res.fields[0]?.dataTypeID ?? 0]);
+    const { rows } = await client.query<{ type: string | null }>('SELECT format_type($1, NULL) AS type', [
+      res.fields[0]?.dataTypeID ?? 0,
+    ]);
     return rows[0]?.type ?? 'unknown';
   });
 }

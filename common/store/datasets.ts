@@ -90,7 +90,17 @@ export async function saveDataset(
        incremental_column = EXCLUDED.incremental_column, lookback_seconds = EXCLUDED.lookback_seconds,
        same_for_everyone = EXCLUDED.same_for_everyone, statement_timeout_ms = EXCLUDED.statement_timeout_ms, updated_at = now()
      RETURNING *`,
-    [d.id, d.sql, d.keyColumns, d.format, d.compression, d.incrementalColumn ?? null, d.lookbackSeconds ?? 0, d.sameForEveryone ?? false, d.statementTimeoutMs ?? null],
+    [
+      d.id,
+      d.sql,
+      d.keyColumns,
+      d.format,
+      d.compression,
+      d.incrementalColumn ?? null,
+      d.lookbackSeconds ?? 0,
+      d.sameForEveryone ?? false,
+      d.statementTimeoutMs ?? null,
+    ],
   );
   return toRow(rows[0]);
 }

@@ -26,7 +26,16 @@ interface DbDelivery {
   window_to: Date | null;
   attempt: number;
   attempt_started_at: Date;
-  attempts: { attempt: number; started_at: string; ended_at: string | null; status: string; error_type: string | null; error_message: string | null }[] | null;
+  attempts:
+    | {
+        attempt: number;
+        started_at: string;
+        ended_at: string | null;
+        status: string;
+        error_type: string | null;
+        error_message: string | null;
+      }[]
+    | null;
   file_count: number | null;
   unaborted_uploads: { key: string; uploadId: string; reason: string }[];
   files: DeliveredFile[] | null;
@@ -58,7 +67,9 @@ function toView(r: DbDelivery): DeliveryView {
     manifestKey: r.manifest_key,
     startedAt: r.started_at.toISOString(),
     completedAt: r.completed_at ? r.completed_at.toISOString() : null,
-    window: r.window_to ? { from: r.window_from ? r.window_from.toISOString() : null, to: r.window_to.toISOString() } : null,
+    window: r.window_to
+      ? { from: r.window_from ? r.window_from.toISOString() : null, to: r.window_to.toISOString() }
+      : null,
     attempts: [
       ...(r.attempts ?? []).map((a) => ({
         attempt: a.attempt,
@@ -197,8 +208,16 @@ export async function listDeliveries(db: Queryable, f: DeliveryFilter = {}): Pro
   return rows.map(toView);
 }
 
-export async function setDeliveryTarget(db: Queryable, id: string, t: { bucket: string; folder: string }): Promise<void> {
-  await db.query('UPDATE deliveries SET bucket = $2, folder = $3, updated_at = now() WHERE id = $1', [id, t.bucket, t.folder]);
+export async function setDeliveryTarget(
+  db: Queryable,
+  id: string,
+  t: { bucket: string; folder: string },
+): Promise<void> {
+  await db.query('UPDATE deliveries SET bucket = $2, folder = $3, updated_at = now() WHERE id = $1', [
+    id,
+    t.bucket,
+    t.folder,
+  ]);
 }
 
 export async function recordAssumedRole(db: Queryable, id: string, assumedRoleArn: string): Promise<void> {
@@ -220,7 +239,11 @@ export async function recordProgress(
   );
 }
 
-export async function recordPlan(db: Queryable, id: string, p: { fileCount: number; estimatedRows: number; maxFileBytes: number }): Promise<void> {
+export async function recordPlan(
+  db: Queryable,
+  id: string,
+  p: { fileCount: number; estimatedRows: number; maxFileBytes: number },
+): Promise<void> {
   await db.query(
     `UPDATE deliveries SET file_count = $2, estimated_rows = $3, max_file_bytes = $4, updated_at = now() WHERE id = $1`,
     [id, p.fileCount, p.estimatedRows, p.maxFileBytes],
@@ -229,16 +252,23 @@ export async function recordPlan(db: Queryable, id: string, p: { fileCount: numb
 
 /** The file size the delivery was planned with, so a replay cuts its files the same way; undefined before it was planned. */
 export async function plannedMaxFileBytes(db: Queryable, id: string): Promise<number | undefined> {
-  const { rows } = await db.query<{ max_file_bytes: string | null }>('SELECT max_file_bytes FROM deliveries WHERE id = $1', [id]);
+  const { rows } = await db.query<{ max_file_bytes: string | null }>(
+    'SELECT max_file_bytes FROM deliveries WHERE id = $1',
+    [id],
+  );
   return rows[0]?.max_file_bytes ? Number(rows[0].max_file_bytes) : undefined;
 }
 
 /** A multipart upload that could not be aborted, kept so ops (or the end user's lifecycle rule) can clean up. */
-export async function recordUnaborted(db: Queryable, id: string, u: { key: string; uploadId: string; reason: string }): Promise<void> {
-  await db.query(`UPDATE deliveries SET unaborted_uploads = unaborted_uploads || $2::jsonb, updated_at = now() WHERE id = $1`, [
-    id,
-    JSON.stringify([u]),
-  ]);
+export async function recordUnaborted(
+  db: Queryable,
+  id: string,
+  u: { key: string; uploadId: string; reason: string },
+): Promise<void> {
+  await db.query(
+    `UPDATE deliveries SET unaborted_uploads = unaborted_uploads || $2::jsonb, updated_at = now() WHERE id = $1`,
+    [id, JSON.stringify([u])],
+  );
 }
 
 export async function recordFile(db: Queryable, deliveryId: string, index: number, f: DeliveredFile): Promise<void> {
@@ -275,7 +305,11 @@ export async function failDelivery(
   );
 }
 
-export async function findFile(db: Queryable, deliveryId: string, fileIndex: number): Promise<DeliveredFile | undefined> {
+export async function findFile(
+  db: Queryable,
+  deliveryId: string,
+  fileIndex: number,
+): Promise<DeliveredFile | undefined> {
   const { rows } = await db.query<{ key: string; bytes: string; rows: string; sha256: string }>(
     'SELECT key, bytes, rows, sha256 FROM delivery_files WHERE delivery_id = $1 AND file_index = $2',
     [deliveryId, fileIndex],

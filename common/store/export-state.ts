@@ -44,7 +44,11 @@ function toPgArray(values: string[]): string {
 }
 
 /** The key range of one file: after the previous range's upper key, up to its own. */
-export async function loadRange(db: Queryable, deliveryId: string, index: number): Promise<{ lower: string[] | null; upper: string[] | null }> {
+export async function loadRange(
+  db: Queryable,
+  deliveryId: string,
+  index: number,
+): Promise<{ lower: string[] | null; upper: string[] | null }> {
   const { rows } = await db.query<{ range_index: number; upper_key: string[] | null }>(
     'SELECT range_index, upper_key FROM delivery_ranges WHERE delivery_id = $1 AND range_index IN ($2, $3)',
     [deliveryId, index - 1, index],
@@ -59,8 +63,16 @@ export async function loadRange(db: Queryable, deliveryId: string, index: number
  * recorded complete lies in the delivery's current folder. Otherwise the old
  * files and checkpoints are forgotten (they belong to another prefix).
  */
-export async function keptPlan(db: Queryable, deliveryId: string): Promise<{ fileCount: number; estimatedRows: number } | undefined> {
-  const { rows } = await db.query<{ ranges: number; folder: string | null; estimated_rows: string | null; stray: number }>(
+export async function keptPlan(
+  db: Queryable,
+  deliveryId: string,
+): Promise<{ fileCount: number; estimatedRows: number } | undefined> {
+  const { rows } = await db.query<{
+    ranges: number;
+    folder: string | null;
+    estimated_rows: string | null;
+    stray: number;
+  }>(
     `SELECT CASE WHEN d.file_count IS NULL THEN 0 ELSE (SELECT count(*)::int FROM delivery_ranges r WHERE r.delivery_id = d.id) END AS ranges,
             d.folder, d.estimated_rows,
             (SELECT count(*)::int FROM delivery_files f WHERE f.delivery_id = d.id AND left(f.key, length(d.folder)) <> d.folder) AS stray
@@ -74,7 +86,12 @@ export async function keptPlan(db: Queryable, deliveryId: string): Promise<{ fil
   return undefined;
 }
 
-export async function saveCheckpoint(db: Queryable, deliveryId: string, fileIndex: number, c: FileCheckpoint): Promise<void> {
+export async function saveCheckpoint(
+  db: Queryable,
+  deliveryId: string,
+  fileIndex: number,
+  c: FileCheckpoint,
+): Promise<void> {
   await db.query(
     `INSERT INTO delivery_checkpoints (delivery_id, file_index, key, upload_id, parts) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (delivery_id, file_index) DO UPDATE SET key = EXCLUDED.key, upload_id = EXCLUDED.upload_id,
@@ -83,7 +100,11 @@ export async function saveCheckpoint(db: Queryable, deliveryId: string, fileInde
   );
 }
 
-export async function loadCheckpoint(db: Queryable, deliveryId: string, fileIndex: number): Promise<FileCheckpoint | undefined> {
+export async function loadCheckpoint(
+  db: Queryable,
+  deliveryId: string,
+  fileIndex: number,
+): Promise<FileCheckpoint | undefined> {
   const { rows } = await db.query<{ key: string; upload_id: string; parts: PartRecord[] }>(
     'SELECT key, upload_id, parts FROM delivery_checkpoints WHERE delivery_id = $1 AND file_index = $2',
     [deliveryId, fileIndex],
@@ -93,7 +114,10 @@ export async function loadCheckpoint(db: Queryable, deliveryId: string, fileInde
 }
 
 export async function clearCheckpoint(db: Queryable, deliveryId: string, fileIndex: number): Promise<void> {
-  await db.query('DELETE FROM delivery_checkpoints WHERE delivery_id = $1 AND file_index = $2', [deliveryId, fileIndex]);
+  await db.query('DELETE FROM delivery_checkpoints WHERE delivery_id = $1 AND file_index = $2', [
+    deliveryId,
+    fileIndex,
+  ]);
 }
 
 /** Every checkpoint of a delivery (a cancel has aborted their uploads, a new plan replaces them). */

@@ -73,10 +73,19 @@ export async function assertMigrated(pool: Pool): Promise<void> {
 
 /** The newest migration applied here (null before the first) and the newest this code ships. */
 export async function migrationStatus(pool: Pool): Promise<{ applied: number | null; latest: number }> {
-  const latest = Math.max(0, ...readdirSync(migrationsDir()).filter((f) => /^\d+_.+\.sql$/.test(f)).map((f) => Number(f.split('_')[0])));
+  const latest = Math.max(
+    0,
+    ...readdirSync(migrationsDir())
+      .filter((f) => /^\d+_.+\.sql$/.test(f))
+      .map((f) => Number(f.split('_')[0])),
+  );
   // Two statements: a query naming a missing table fails to plan, whatever branch would run.
-  const { rows: exists } = await pool.query<{ ok: boolean }>(`SELECT to_regclass('public.schema_migrations') IS NOT NULL AS ok`);
+  const { rows: exists } = await pool.query<{ ok: boolean }>(
+    `SELECT to_regclass('public.schema_migrations') IS NOT NULL AS ok`,
+  );
   if (!exists[0]?.ok) return { applied: null, latest };
-  const { rows } = await pool.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
+  const { rows } = await pool.query<{ version: number | null }>(
+    'SELECT max(version) AS version FROM schema_migrations',
+  );
   return { applied: rows[0]?.version ?? null, latest };
 }

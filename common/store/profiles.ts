@@ -16,7 +16,12 @@ interface DbProfile {
 }
 
 function toRow(r: DbProfile): ProfileRow {
-  return { id: r.id, properties: r.properties, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
+  return {
+    id: r.id,
+    properties: r.properties,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
 }
 
 type Queryable = Pool | PoolClient;

@@ -32,5 +32,11 @@ export async function listRoundDeliveries(
      WHERE dataset_id = $1 AND left(id, $3) = $2 ${q.profileId !== undefined ? 'AND profile_id = $4' : ''} ORDER BY profile_id`,
     [q.datasetId, q.idPrefix, q.idPrefix.length, ...(q.profileId !== undefined ? [q.profileId] : [])],
   );
-  return rows.map((r) => ({ id: r.id, profileId: r.profile_id, status: r.status, errorType: r.error_type, errorMessage: r.error_message }));
+  return rows.map((r) => ({
+    id: r.id,
+    profileId: r.profile_id,
+    status: r.status,
+    errorType: r.error_type,
+    errorMessage: r.error_message,
+  }));
 }

@@ -50,21 +50,30 @@ const server = createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ received, uploads }));
     }
-    if (req.method === 'POST' && (q.get('Action') === 'AssumeRole' || body.toString('utf8').includes('Action=AssumeRole'))) {
+    if (
+      req.method === 'POST' &&
+      (q.get('Action') === 'AssumeRole' || body.toString('utf8').includes('Action=AssumeRole'))
+    ) {
       return xml(res, assumeRoleResponse());
     }
     const [, bucket = '', ...rest] = url.pathname.split('/');
     const key = rest.join('/');
     if (req.method === 'POST' && q.has('uploads')) {
       uploads++;
-      return xml(res, `<InitiateMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>u${uploads}</UploadId></InitiateMultipartUploadResult>`);
+      return xml(
+        res,
+        `<InitiateMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>u${uploads}</UploadId></InitiateMultipartUploadResult>`,
+      );
     }
     if (req.method === 'PUT') {
       res.writeHead(200, { etag: `"${q.get('partNumber') ?? '0'}-${body.length}"` });
       return res.end();
     }
     if (req.method === 'POST' && q.has('uploadId')) {
-      return xml(res, `<CompleteMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><ETag>"done"</ETag></CompleteMultipartUploadResult>`);
+      return xml(
+        res,
+        `<CompleteMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><ETag>"done"</ETag></CompleteMultipartUploadResult>`,
+      );
     }
     if (req.method === 'DELETE') {
       res.writeHead(204);

@@ -44,7 +44,9 @@ const CASES: Case[] = [
   { name: 'CSV+gzip', format: 'csv', compression: 'gzip' },
   { name: 'CSV', format: 'csv', compression: 'none' },
   { name: 'JSONL+gzip', format: 'jsonl', compression: 'gzip' },
-  ...((FORMATS as readonly string[]).includes('parquet') ? [{ name: 'Parquet', format: 'parquet' as Format, compression: 'snappy' as Compression }] : []),
+  ...((FORMATS as readonly string[]).includes('parquet')
+    ? [{ name: 'Parquet', format: 'parquet' as Format, compression: 'snappy' as Compression }]
+    : []),
 ];
 
 function arg(name: string, fallback: string): string {
@@ -63,7 +65,11 @@ function loadNote(): string {
 }
 
 function rawBytes(url: string, select: string): number {
-  const r = spawnSync('bash', ['-c', `psql "${url}" -qAt -c "COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER)" | wc -c`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'bash',
+    ['-c', `psql "${url}" -qAt -c "COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER)" | wc -c`],
+    { encoding: 'utf8' },
+  );
   return Number(r.stdout.trim());
 }
 
@@ -104,21 +110,29 @@ async function main(): Promise<void> {
     .filter((t): t is BenchTable => t !== undefined);
   if (tables.length === 0) throw new Error('--tables: give realistic, friendly or both');
   const skipPeers = process.argv.includes('--no-peers');
-  const wanted = arg('cases', CASES.map((c) => c.name).join(',')).toLowerCase().split(',');
+  const wanted = arg('cases', CASES.map((c) => c.name).join(','))
+    .toLowerCase()
+    .split(',');
   const cases = CASES.filter((c) => wanted.includes(c.name.toLowerCase()));
-  if (cases.length === 0) throw new Error(`--cases: none of ${wanted.join(', ')} is one of ${CASES.map((c) => c.name).join(', ')}`);
+  if (cases.length === 0)
+    throw new Error(`--cases: none of ${wanted.join(', ')} is one of ${CASES.map((c) => c.name).join(', ')}`);
   const adminUrl = stack.DATABASE_URL;
   const benchUrl = Object.assign(new URL(adminUrl), { pathname: '/datashare_bench_export' }).toString();
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
-  if ((await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'datashare_bench_export'`)).rowCount === 0) await admin.query('CREATE DATABASE datashare_bench_export');
+  if ((await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'datashare_bench_export'`)).rowCount === 0)
+    await admin.query('CREATE DATABASE datashare_bench_export');
   await admin.end();
   const pool = createPool(benchUrl, 2);
   await migrate(pool);
   await pool.end();
 
-  const discard = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'bench', 'discard-s3.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => discard.stdout.once('data', (d: Buffer) => resolve(Number(/listening (\d+)/.exec(d.toString())?.[1]))));
+  const discard = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'bench', 'discard-s3.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    discard.stdout.once('data', (d: Buffer) => resolve(Number(/listening (\d+)/.exec(d.toString())?.[1]))),
+  );
   const s3Endpoint = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -142,13 +156,18 @@ async function main(): Promise<void> {
     tenant_id: BENCH_TENANT,
   });
 
-  log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; S3 endpoint: discard-all (${s3Endpoint})`);
-  log('every figure below needs an idle machine: nothing else may run during the bench (each line shows the 1-minute load)');
+  log(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; S3 endpoint: discard-all (${s3Endpoint})`,
+  );
+  log(
+    'every figure below needs an idle machine: nothing else may run during the bench (each line shows the 1-minute load)',
+  );
   const python = join(stack.DATASHARE_STACK_DIR ?? join(REPO_ROOT, '.stack'), 'venv', 'bin', 'python');
   const results: string[] = [];
   const header =
     'size    table      case                   rows      raw MB  hand-written s  duckdb s  datashare s  rows/s    vs hand-written  vs duckdb  worker peak RSS  load';
-  const row = (cells: (string | number)[], widths: number[]): string => cells.map((c, i) => String(c).padEnd(widths[i] ?? 0)).join(' ');
+  const row = (cells: (string | number)[], widths: number[]): string =>
+    cells.map((c, i) => String(c).padEnd(widths[i] ?? 0)).join(' ');
   const W = [7, 10, 22, 9, 7, 15, 9, 12, 9, 16, 10, 16];
   try {
     for (const t of tables) {
@@ -166,7 +185,26 @@ async function main(): Promise<void> {
             const d = duckdb(python, benchUrl, select, kind, s3Endpoint);
             if (d.rows !== expected) throw new Error(`duckdb ${kind} wrote ${d.rows} rows, expected ${expected}`);
             peers[kind] = d.seconds;
-            results.push(row([`${gb} GB`, t.kind, `DuckDB ${kind}`, d.rows, (raw / 1e6).toFixed(0), '', d.seconds.toFixed(1), '', Math.round(d.rows / d.seconds), '', '', '', loadNote()], W));
+            results.push(
+              row(
+                [
+                  `${gb} GB`,
+                  t.kind,
+                  `DuckDB ${kind}`,
+                  d.rows,
+                  (raw / 1e6).toFixed(0),
+                  '',
+                  d.seconds.toFixed(1),
+                  '',
+                  Math.round(d.rows / d.seconds),
+                  '',
+                  '',
+                  '',
+                  loadNote(),
+                ],
+                W,
+              ),
+            );
           }
         }
         const datasetId = `bench-${table.replace(/_/g, '-')}`;
@@ -180,7 +218,9 @@ async function main(): Promise<void> {
           });
           const text: TextFormat | undefined = c.format === 'csv' || c.format === 'jsonl' ? c.format : undefined;
           if (text) log(`${gb} GB ${t.kind} ${c.name}: hand-written… (${loadNote()})`);
-          const base = text ? handWritten(benchUrl, select, text, c.compression === 'gzip', `baseline/${c.name}`, s3Endpoint) : undefined;
+          const base = text
+            ? handWritten(benchUrl, select, text, c.compression === 'gzip', `baseline/${c.name}`, s3Endpoint)
+            : undefined;
           log(`${gb} GB ${t.kind} ${c.name}: datashare… (${loadNote()})`);
           const load = loadNote();
           const worker = await startWorker(env, 2);
@@ -191,7 +231,12 @@ async function main(): Promise<void> {
           await stopWorker(worker);
           if (d.status !== 'completed') throw new Error(`delivery ${d.id} ${d.status}: ${d.error?.message ?? ''}`);
           if (d.rows !== expected) throw new Error(`delivery ${d.id} sent ${d.rows} rows, the tenant has ${expected}`);
-          const duck = (c.format as string) === 'parquet' ? peers['parquet-snappy'] : c.name === 'CSV+gzip' ? peers['csv-gzip'] : undefined;
+          const duck =
+            (c.format as string) === 'parquet'
+              ? peers['parquet-snappy']
+              : c.name === 'CSV+gzip'
+                ? peers['csv-gzip']
+                : undefined;
           const line = row(
             [
               `${gb} GB`,
@@ -219,23 +264,35 @@ async function main(): Promise<void> {
       const t = tables[0];
       const table = t.name(sizes[0]);
       const datasetId = `bench-${table.replace(/_/g, '-')}`;
-      await ds.setDataset(datasetId, { sql: t.datasetSql(table), keyColumns: ['id'], format: 'csv', compression: 'gzip', ...(t.sameForEveryone ? { sameForEveryone: true } : {}) });
+      await ds.setDataset(datasetId, {
+        sql: t.datasetSql(table),
+        keyColumns: ['id'],
+        format: 'csv',
+        compression: 'gzip',
+        ...(t.sameForEveryone ? { sameForEveryone: true } : {}),
+      });
       const worker = await startWorker(env, 2);
       const t0 = process.hrtime.bigint();
-      const started = await Promise.all(Array.from({ length: concurrent }, () => ds.share('bench', datasetId, { maxFileBytes: 64 * 1024 * 1024 })));
+      const started = await Promise.all(
+        Array.from({ length: concurrent }, () => ds.share('bench', datasetId, { maxFileBytes: 64 * 1024 * 1024 })),
+      );
       const done = await Promise.all(started.map((s) => ds.waitForDelivery(s.id, undefined, 250)));
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       const rss = peakRssMb(worker.pid!);
       await stopWorker(worker);
       const n = done.reduce((sum, d) => sum + d.rows, 0);
-      results.push(`${concurrent} deliveries at once of ${sizes[0]} GB ${t.kind} CSV+gzip, worker --max-concurrent-files 2, 64 MiB files: ${secs.toFixed(1)} s, ${Math.round(n / secs)} rows/s, worker peak RSS ${rss.toFixed(0)} MB`);
+      results.push(
+        `${concurrent} deliveries at once of ${sizes[0]} GB ${t.kind} CSV+gzip, worker --max-concurrent-files 2, 64 MiB files: ${secs.toFixed(1)} s, ${Math.round(n / secs)} rows/s, worker peak RSS ${rss.toFixed(0)} MB`,
+      );
     }
   } finally {
     discard.kill();
     await ds.close();
   }
   process.stdout.write(`\n${header}\n${results.join('\n')}\n`);
-  process.stdout.write('vs hand-written = hand-written time / datashare time; vs duckdb = DuckDB time / datashare time (CSV+gzip against DuckDB CSV+gzip, Parquet against DuckDB Parquet snappy); ≥ 1 means datashare is as fast or faster\n');
+  process.stdout.write(
+    'vs hand-written = hand-written time / datashare time; vs duckdb = DuckDB time / datashare time (CSV+gzip against DuckDB CSV+gzip, Parquet against DuckDB Parquet snappy); ≥ 1 means datashare is as fast or faster\n',
+  );
 }
 
 main().catch((e: unknown) => {

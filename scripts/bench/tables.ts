@@ -23,7 +23,13 @@ export interface BenchTable {
 
 export const BENCH_TENANT = '1';
 
-async function fill(c: Client, table: string, rows: number, insert: (lo: number, hi: number) => string, log: (s: string) => void): Promise<void> {
+async function fill(
+  c: Client,
+  table: string,
+  rows: number,
+  insert: (lo: number, hi: number) => string,
+  log: (s: string) => void,
+): Promise<void> {
   const step = 1_000_000;
   for (let lo = 1; lo <= rows; lo += step) {
     const hi = Math.min(rows, lo + step - 1);
@@ -73,7 +79,9 @@ export const FRIENDLY: BenchTable = {
   sameForEveryone: true,
   rowsFor: (rows) => rows,
   async build(c, table, rows, log) {
-    await c.query(`CREATE UNLOGGED TABLE ${table} (id bigint, tenant_id integer, created_at timestamptz, amount numeric(12,2), name text, payload text)`);
+    await c.query(
+      `CREATE UNLOGGED TABLE ${table} (id bigint, tenant_id integer, created_at timestamptz, amount numeric(12,2), name text, payload text)`,
+    );
     await fill(
       c,
       table,
@@ -88,7 +96,13 @@ export const FRIENDLY: BenchTable = {
 };
 
 /** Builds the table unless it is there with its rows (checked by content: an unlogged table comes back empty after a crash). */
-export async function ensureTable(url: string, t: BenchTable, table: string, rows: number, log: (s: string) => void): Promise<void> {
+export async function ensureTable(
+  url: string,
+  t: BenchTable,
+  table: string,
+  rows: number,
+  log: (s: string) => void,
+): Promise<void> {
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
@@ -97,7 +111,9 @@ export async function ensureTable(url: string, t: BenchTable, table: string, row
       const { rows: have } = await c.query<{ n: string | null }>(`SELECT max(id)::text AS n FROM ${table}`);
       if (Number(have[0].n) === rows) return log(`table ${table}: present (${rows} rows)`);
     }
-    log(`table ${table}: building ${rows} rows of ${t.kind} data (about ${((rows * t.bytesPerRow) / 1e9).toFixed(1)} GB of CSV)…`);
+    log(
+      `table ${table}: building ${rows} rows of ${t.kind} data (about ${((rows * t.bytesPerRow) / 1e9).toFixed(1)} GB of CSV)…`,
+    );
     await c.query(`DROP TABLE IF EXISTS ${table}`);
     await t.build(c, table, rows, log);
   } finally {

@@ -14,7 +14,12 @@ async function main(): Promise<void> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
   });
-  const upload = new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: process.stdin }, partSize: 16 * 1024 * 1024, queueSize: 4 });
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: bucket, Key: key, Body: process.stdin },
+    partSize: 16 * 1024 * 1024,
+    queueSize: 4,
+  });
   await upload.done();
   s3.destroy();
 }

@@ -53,7 +53,7 @@ export async function accountCreds(account: Account): Promise<AwsCredentialIdent
 }
 
 export function accountId(account: Account): string {
-  return account === 'sharer' ? '123456789012' : process.env.DATASHARE_OTHER_ACCOUNT_ID ?? '222233334444';
+  return account === 'sharer' ? '123456789012' : (process.env.DATASHARE_OTHER_ACCOUNT_ID ?? '222233334444');
 }
 
 export async function s3As(account: Account): Promise<S3Client> {
@@ -70,7 +70,14 @@ export function uniqueName(base: string): string {
 
 export async function createBucket(account: Account, bucket: string): Promise<void> {
   const s3 = await s3As(account);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket, ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } } : {}) }));
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: bucket,
+      ...(region !== 'us-east-1'
+        ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }
+        : {}),
+    }),
+  );
   s3.destroy();
 }
 
@@ -81,7 +88,13 @@ export interface EndUserRole {
 
 /** The profile properties of an end user whose role and bucket are in us-east-1. */
 export function endUserProfile(role: EndUserRole, bucket: string, prefix: string): Record<string, string> {
-  return { s3_role_arn: role.roleArn, s3_bucket: bucket, s3_region: 'us-east-1', s3_prefix: prefix, s3_external_id: role.externalId };
+  return {
+    s3_role_arn: role.roleArn,
+    s3_bucket: bucket,
+    s3_region: 'us-east-1',
+    s3_prefix: prefix,
+    s3_external_id: role.externalId,
+  };
 }
 
 /**
@@ -121,8 +134,16 @@ export async function createEndUserRole(opts: {
       },
     ],
   };
-  const role = await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust) }));
-  await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: 'datashare-write', PolicyDocument: JSON.stringify(permissions) }));
+  const role = await iam.send(
+    new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust) }),
+  );
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: name,
+      PolicyName: 'datashare-write',
+      PolicyDocument: JSON.stringify(permissions),
+    }),
+  );
   iam.destroy();
   return { roleArn: role.Role!.Arn!, externalId };
 }
@@ -156,8 +177,16 @@ export async function createRoleFromPolicies(
 ): Promise<string> {
   const iam = await iamAs(account);
   try {
-    const role = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trustPolicy) }));
-    await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'datashare-write', PolicyDocument: JSON.stringify(permissionsPolicy) }));
+    const role = await iam.send(
+      new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trustPolicy) }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roleName,
+        PolicyName: 'datashare-write',
+        PolicyDocument: JSON.stringify(permissionsPolicy),
+      }),
+    );
     return role.Role!.Arn!;
   } finally {
     iam.destroy();

@@ -48,7 +48,10 @@ interface Case {
 }
 
 const profileSet = (id: string, ...pairs: string[]): string[] => ['profile', 'set', id, ...pairs];
-const updateProfile = (...pairs: string[]): (() => string[]) => () => profileSet(profileId, ...pairs);
+const updateProfile =
+  (...pairs: string[]): (() => string[]) =>
+  () =>
+    profileSet(profileId, ...pairs);
 const datasetSet = (id: string, ...opts: string[]): string[] => ['dataset', 'set', id, ...opts];
 
 const cases: Case[] = [
@@ -56,12 +59,20 @@ const cases: Case[] = [
   {
     name: 'role ARN in an unknown partition',
     args: updateProfile('s3_role_arn=arn:aws-moon:iam::222233334444:role/Writer'),
-    stderr: ['s3_role_arn "arn:aws-moon:iam::222233334444:role/Writer"', 'the partition must be aws, aws-us-gov or aws-cn', 'arn:aws:iam::111122223333:role/'],
+    stderr: [
+      's3_role_arn "arn:aws-moon:iam::222233334444:role/Writer"',
+      'the partition must be aws, aws-us-gov or aws-cn',
+      'arn:aws:iam::111122223333:role/',
+    ],
   },
   {
     name: 'role ARN with an 11-digit account id',
     args: updateProfile('s3_role_arn=arn:aws:iam::22223333444:role/Writer'),
-    stderr: ['s3_role_arn "arn:aws:iam::22223333444:role/Writer"', 'the account id must be 12 digits', 'arn:aws:iam::111122223333:role/'],
+    stderr: [
+      's3_role_arn "arn:aws:iam::22223333444:role/Writer"',
+      'the account id must be 12 digits',
+      'arn:aws:iam::111122223333:role/',
+    ],
   },
   {
     name: 'an IAM user ARN instead of a role',
@@ -106,7 +117,11 @@ const cases: Case[] = [
   {
     name: 'a GovCloud region with an aws-partition role ARN',
     args: updateProfile('s3_region=us-gov-west-1'),
-    stderr: ['s3_region "us-gov-west-1" is in partition aws-us-gov but s3_role_arn', 'is in partition aws', 'arn:aws-us-gov:iam::'],
+    stderr: [
+      's3_region "us-gov-west-1" is in partition aws-us-gov but s3_role_arn',
+      'is in partition aws',
+      'arn:aws-us-gov:iam::',
+    ],
   },
   {
     name: 'a prefix with a leading "/"',
@@ -151,7 +166,10 @@ const cases: Case[] = [
   {
     name: 'a typo in an s3_ key',
     args: updateProfile('s3_buckett=other-bucket'),
-    stderr: ['property s3_buckett is not a destination property (a typo?)', 's3_role_arn, s3_bucket, s3_region, s3_prefix, s3_external_id, s3_acl'],
+    stderr: [
+      'property s3_buckett is not a destination property (a typo?)',
+      's3_role_arn, s3_bucket, s3_region, s3_prefix, s3_external_id, s3_acl',
+    ],
   },
   {
     name: 'the same key given twice',
@@ -172,11 +190,18 @@ const cases: Case[] = [
   {
     name: 'a new profile without s3_role_arn',
     args: () => profileSet(newProfileId, 's3_bucket=some-bucket', 's3_region=us-east-1'),
-    stderr: ['the profile lacks property s3_role_arn', "set s3_role_arn to the ARN of the end user's role, e.g. arn:aws:iam::"],
+    stderr: [
+      'the profile lacks property s3_role_arn',
+      "set s3_role_arn to the ARN of the end user's role, e.g. arn:aws:iam::",
+    ],
   },
   {
     name: 'a new profile with an uppercase bucket',
-    args: () => profileSet(newProfileId, ...VALID_DESTINATION.map((kv) => (kv.startsWith('s3_bucket=') ? 's3_bucket=Some-Bucket' : kv))),
+    args: () =>
+      profileSet(
+        newProfileId,
+        ...VALID_DESTINATION.map((kv) => (kv.startsWith('s3_bucket=') ? 's3_bucket=Some-Bucket' : kv)),
+      ),
     stderr: ['s3_bucket "Some-Bucket"', 'bucket names are lowercase, e.g. "some-bucket"'],
   },
   // ---- datasets: a new dataset must not be created --------------------------------------------
@@ -215,7 +240,10 @@ const cases: Case[] = [
   {
     name: 'a key column that the query does not output',
     args: () => datasetSet(datasetId, '--sql', `SELECT id, v FROM ${table}`, '--key', 'tenant_id'),
-    stderr: ['--key: column datashare_src.tenant_id does not exist', "the key must be among the query's output columns"],
+    stderr: [
+      '--key: column datashare_src.tenant_id does not exist',
+      "the key must be among the query's output columns",
+    ],
   },
   {
     name: 'a key named like the internal alias of the query',
@@ -259,9 +287,12 @@ const cases: Case[] = [
     stderr: ['no dataset "bad-in-no-such-dataset"', 'datashare dataset list'],
   },
   {
-    name: "share a dataset whose SQL uses a property the profile lacks",
+    name: 'share a dataset whose SQL uses a property the profile lacks',
     args: () => ['share', profileId, missingPropDatasetId],
-    stderr: [`profile "${profileId}" lacks property "missing_prop"`, `datashare profile set ${profileId} missing_prop=<value>`],
+    stderr: [
+      `profile "${profileId}" lacks property "missing_prop"`,
+      `datashare profile set ${profileId} missing_prop=<value>`,
+    ],
   },
   {
     name: 'share --format xml',
@@ -324,8 +355,18 @@ describe('bad inputs through the CLI: exit 2, a clear message, nothing changed',
     await pool.query(`CREATE TABLE ${table} (id int PRIMARY KEY, tenant_id int, v text)`);
     await pool.query(`INSERT INTO ${table} VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c')`);
     await runOk(profileSet(profileId, ...VALID_DESTINATION, 'tenant_id=1'));
-    await runOk(datasetSet(datasetId, '--sql', `SELECT id, tenant_id, v FROM ${table} WHERE tenant_id = :tenant_id`, '--key', 'id'));
-    await runOk(datasetSet(missingPropDatasetId, '--sql', `SELECT id, v FROM ${table} WHERE v = :missing_prop`, '--key', 'id'));
+    await runOk(
+      datasetSet(
+        datasetId,
+        '--sql',
+        `SELECT id, tenant_id, v FROM ${table} WHERE tenant_id = :tenant_id`,
+        '--key',
+        'id',
+      ),
+    );
+    await runOk(
+      datasetSet(missingPropDatasetId, '--sql', `SELECT id, v FROM ${table} WHERE v = :missing_prop`, '--key', 'id'),
+    );
   });
 
   afterAll(async () => {
@@ -364,19 +405,27 @@ describe('bad inputs through the CLI: exit 2, a clear message, nothing changed',
     // Such a value is valid as a property: it is only data.
     const drop = `1; DROP TABLE ${table}; --`;
     const quoteTrick = "' OR '1'='1";
-    const set = await runOk(profileSet(injectionProfileId, ...VALID_DESTINATION, `tenant_id=${drop}`, `v_filter=${quoteTrick}`));
+    const set = await runOk(
+      profileSet(injectionProfileId, ...VALID_DESTINATION, `tenant_id=${drop}`, `v_filter=${quoteTrick}`),
+    );
     expect(set.stdout).toContain(`tenant_id=${drop}`);
     expect(set.stdout).toContain(`v_filter=${quoteTrick}`);
     expect(await exists()).toBe(true);
     // The snapshot the cases compare does see a change that really happens.
     expect((await snapshot()).profiles).not.toEqual(before.profiles);
 
-    const stored = await pool.query<{ properties: Record<string, string> }>('SELECT properties FROM profiles WHERE id = $1', [injectionProfileId]);
+    const stored = await pool.query<{ properties: Record<string, string> }>(
+      'SELECT properties FROM profiles WHERE id = $1',
+      [injectionProfileId],
+    );
     const props = stored.rows[0].properties;
     expect(props.tenant_id).toBe(drop);
     expect(props.v_filter).toBe(quoteTrick);
-    const valid = (await pool.query<{ properties: Record<string, string> }>('SELECT properties FROM profiles WHERE id = $1', [profileId])).rows[0]
-      .properties;
+    const valid = (
+      await pool.query<{ properties: Record<string, string> }>('SELECT properties FROM profiles WHERE id = $1', [
+        profileId,
+      ])
+    ).rows[0].properties;
 
     // Compared as text, the hostile value is just a string that no row has.
     const byText = `SELECT id FROM ${table} WHERE tenant_id::text = :tenant_id ORDER BY id`;

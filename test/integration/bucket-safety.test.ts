@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../common/contracts/delivery';
 import { testEnv } from '../../scripts/local/stack-env';
-import { createBucket, createEndUserRole, endUserProfile, listKeys, uniqueName, type EndUserRole } from '../../scripts/local/end-user-account';
+import {
+  createBucket,
+  createEndUserRole,
+  endUserProfile,
+  listKeys,
+  uniqueName,
+  type EndUserRole,
+} from '../../scripts/local/end-user-account';
 import { startHarness, type Harness } from '../support/harness';
 import { activityAttempts } from '../support/history';
 import { bucketOwnedBy, S3Injector } from '../support/s3-injector';
@@ -26,8 +33,13 @@ describe('bucket owner and encryption on every request (through the S3 injector)
     injector = await S3Injector.start(testEnv().AWS_ENDPOINT_URL);
     h = await startHarness({ taskQueue: uniqueName('bucket-safety-test'), s3Endpoint: injector.url });
     table = uniqueName('owner_rows').replace(/-/g, '_');
-    await h.pool.query(`CREATE TABLE ${table} AS SELECT g AS id, 1 AS tenant_id, 'row ' || g AS label FROM generate_series(1, 30) g`);
-    await h.ds.setDataset(dataset, { sql: `SELECT id, label FROM ${table} WHERE tenant_id = :tenant_id`, keyColumns: ['id'] });
+    await h.pool.query(
+      `CREATE TABLE ${table} AS SELECT g AS id, 1 AS tenant_id, 'row ' || g AS label FROM generate_series(1, 30) g`,
+    );
+    await h.ds.setDataset(dataset, {
+      sql: `SELECT id, label FROM ${table} WHERE tenant_id = :tenant_id`,
+      keyColumns: ['id'],
+    });
     bucket = uniqueName('owner');
     await createBucket('other', bucket);
     role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'in/' });
@@ -52,8 +64,11 @@ describe('bucket owner and encryption on every request (through the S3 injector)
     expect(d.error).toBeUndefined();
     expect(d.status).toBe('completed');
     const sent = injector.recorded({ path: new RegExp(`^/${bucket}/`) });
-    expect(new Set(sent.map((r) => r.operation))).toEqual(new Set(['PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']));
-    for (const r of sent) expect(r.headers['x-amz-expected-bucket-owner'], `${r.operation} ${r.path}`).toBe(roleAccount());
+    expect(new Set(sent.map((r) => r.operation))).toEqual(
+      new Set(['PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']),
+    );
+    for (const r of sent)
+      expect(r.headers['x-amz-expected-bucket-owner'], `${r.operation} ${r.path}`).toBe(roleAccount());
   });
 
   it('fails fast and permanently on a bucket owned by another account, before any source row is read, writing nothing', async () => {
@@ -108,7 +123,10 @@ describe('bucket owner and encryption on every request (through the S3 injector)
     expect((await h.ds.verifyProfile(profile)).ok).toBe(true);
     const d = await h.ds.waitForDelivery((await h.ds.share(profile, dataset)).id, undefined, 200);
     expect(d.error).toBeUndefined();
-    const creates = injector.recorded({ operation: ['PutObject', 'CreateMultipartUpload'], path: new RegExp(`^/${bucket}/in/kms/`) });
+    const creates = injector.recorded({
+      operation: ['PutObject', 'CreateMultipartUpload'],
+      path: new RegExp(`^/${bucket}/in/kms/`),
+    });
     // The owner probe (If-Match) creates nothing; every other object-creating request is encrypted.
     const objects = creates.filter((r) => r.headers['if-match'] === undefined);
     expect(objects.map((r) => r.operation).sort()).toEqual(['CreateMultipartUpload', 'PutObject', 'PutObject']);
@@ -122,7 +140,10 @@ describe('bucket owner and encryption on every request (through the S3 injector)
     const profile = await profileWith({ s3_sse: 'AES256' }, 'aes');
     const d = await h.ds.waitForDelivery((await h.ds.share(profile, dataset)).id, undefined, 200);
     expect(d.error).toBeUndefined();
-    const objects = injector.recorded({ operation: ['PutObject', 'CreateMultipartUpload'], headers: { 'if-match': null } });
+    const objects = injector.recorded({
+      operation: ['PutObject', 'CreateMultipartUpload'],
+      headers: { 'if-match': null },
+    });
     expect(objects.length).toBe(2);
     for (const r of objects) {
       expect(r.headers['x-amz-server-side-encryption']).toBe('AES256');

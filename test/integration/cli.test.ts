@@ -1,7 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBucket, createEndUserRole, createRoleFromPolicies, uniqueName } from '../../scripts/local/end-user-account';
+import {
+  createBucket,
+  createEndUserRole,
+  createRoleFromPolicies,
+  uniqueName,
+} from '../../scripts/local/end-user-account';
 import { useTestEnv } from '../../scripts/local/stack-env';
 import { CLI, runCli } from '../support/cli';
 
@@ -40,7 +45,9 @@ describe('datashare CLI end to end', () => {
     });
     pool = new Pool({ connectionString: env.DATABASE_URL });
     table = uniqueName('cli_orders').replace(/-/g, '_');
-    await pool.query(`CREATE TABLE ${table} AS SELECT g AS id, g % 3 AS tenant_id, 'item ' || g AS item FROM generate_series(1, 3000) g`);
+    await pool.query(
+      `CREATE TABLE ${table} AS SELECT g AS id, g % 3 AS tenant_id, 'item ' || g AS item FROM generate_series(1, 3000) g`,
+    );
     worker = spawn(CLI, ['worker', '--max-concurrent-files', '2'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     worker.stdout!.on('data', (d: Buffer) => (workerLog += d.toString()));
     worker.stderr!.on('data', (d: Buffer) => (workerLog += d.toString()));
@@ -58,7 +65,8 @@ describe('datashare CLI end to end', () => {
   it('explains itself with --help (exit 0)', async () => {
     const top = await runCli(['--help'], env);
     expect(top.code).toBe(0);
-    for (const cmd of ['migrate', 'profile', 'dataset', 'share', 'delivery', 'deliveries', 'worker']) expect(top.stdout).toContain(cmd);
+    for (const cmd of ['migrate', 'profile', 'dataset', 'share', 'delivery', 'deliveries', 'worker'])
+      expect(top.stdout).toContain(cmd);
     const share = await runCli(['share', '--help'], env);
     expect(share.code).toBe(0);
     expect(share.stdout).toContain('--wait');
@@ -66,7 +74,17 @@ describe('datashare CLI end to end', () => {
 
   it('onboards an end user: profile set → policy → role from that policy → verify', async () => {
     const set = await runCli(
-      ['profile', 'set', profile, `s3_role_arn=arn:aws:iam::123456789012:role/${profile}-writer`, `s3_bucket=${bucket}`, 's3_region=us-east-1', 's3_prefix=incoming/acme', 'tenant_id=1', '--json'],
+      [
+        'profile',
+        'set',
+        profile,
+        `s3_role_arn=arn:aws:iam::123456789012:role/${profile}-writer`,
+        `s3_bucket=${bucket}`,
+        's3_region=us-east-1',
+        's3_prefix=incoming/acme',
+        'tenant_id=1',
+        '--json',
+      ],
       env,
     );
     expect(set.stderr).toBe('');
@@ -85,16 +103,34 @@ describe('datashare CLI end to end', () => {
 
     const verify = await runCli(['profile', 'verify', profile, '--json'], env);
     expect(verify.code, verify.stderr).toBe(0);
-    const report = JSON.parse(verify.stdout) as { ok: boolean; checks: { name: string; status: string }[]; markerKey: string };
+    const report = JSON.parse(verify.stdout) as {
+      ok: boolean;
+      checks: { name: string; status: string }[];
+      markerKey: string;
+    };
     expect(report.ok).toBe(true);
     expect(report.markerKey.startsWith('incoming/acme/')).toBe(true);
-    expect(report.checks.map((c) => c.name)).toEqual(['assume role with ExternalId', 'ExternalId required', 'write under prefix']);
+    expect(report.checks.map((c) => c.name)).toEqual([
+      'assume role with ExternalId',
+      'ExternalId required',
+      'write under prefix',
+    ]);
   });
 
   it('verify exits 1 and says what to fix when the role may not write under the prefix', async () => {
     const role = await createEndUserRole({ account: 'sharer', bucket, allowPrefix: 'somewhere/else/' });
     const set = await runCli(
-      ['profile', 'set', denied, `s3_role_arn=${role.roleArn}`, `s3_bucket=${bucket}`, 's3_region=us-east-1', 's3_prefix=incoming/denied/', `s3_external_id=${role.externalId}`, 'tenant_id=2'],
+      [
+        'profile',
+        'set',
+        denied,
+        `s3_role_arn=${role.roleArn}`,
+        `s3_bucket=${bucket}`,
+        's3_region=us-east-1',
+        's3_prefix=incoming/denied/',
+        `s3_external_id=${role.externalId}`,
+        'tenant_id=2',
+      ],
       env,
     );
     expect(set.code).toBe(0);
@@ -105,7 +141,19 @@ describe('datashare CLI end to end', () => {
   });
 
   it('shares with --wait --json and prints the final delivery object', async () => {
-    const ds = await runCli(['dataset', 'set', dataset, '--sql', `SELECT id, item FROM ${table} WHERE tenant_id = :tenant_id`, '--key', 'id', '--json'], env);
+    const ds = await runCli(
+      [
+        'dataset',
+        'set',
+        dataset,
+        '--sql',
+        `SELECT id, item FROM ${table} WHERE tenant_id = :tenant_id`,
+        '--key',
+        'id',
+        '--json',
+      ],
+      env,
+    );
     expect(ds.code, ds.stderr).toBe(0);
     const r = await runCli(['share', profile, dataset, '--wait', '--json'], env);
     expect(r.code, r.stderr + workerLog).toBe(0);
@@ -143,7 +191,9 @@ describe('datashare CLI end to end', () => {
     const all = JSON.parse(list.stdout) as DeliveryJson[];
     expect(all.map((x) => x.id)).toContain(started.id);
     expect(all.every((x) => x.profileId === profile)).toBe(true);
-    const completed = JSON.parse((await runCli(['deliveries', '--status', 'failed', '--profile', profile, '--json'], env)).stdout) as unknown[];
+    const completed = JSON.parse(
+      (await runCli(['deliveries', '--status', 'failed', '--profile', profile, '--json'], env)).stdout,
+    ) as unknown[];
     expect(completed).toEqual([]);
   });
 

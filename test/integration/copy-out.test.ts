@@ -28,7 +28,9 @@ describe('CopyOutBlocks against PostgreSQL', () => {
     const expected = await copyCsv(pool, query);
     const client = await pool.connect();
     try {
-      const stream = client.query(new CopyOutBlocks(`COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER)`, new BufferPool(4096 + 13, 0)));
+      const stream = client.query(
+        new CopyOutBlocks(`COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER)`, new BufferPool(4096 + 13, 0)),
+      );
       const chunks: Buffer[] = [];
       for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
       expect(chunks.length).toBeGreaterThan(100);
@@ -46,7 +48,9 @@ describe('CopyOutBlocks against PostgreSQL', () => {
     const client = await pool.connect();
     try {
       const failing = `SELECT g, 1 / (g - 25000) AS boom FROM generate_series(1, 30000) g`;
-      const stream = client.query(new CopyOutBlocks(`COPY (${failing}) TO STDOUT WITH (FORMAT csv)`, new BufferPool(65536, 0)));
+      const stream = client.query(
+        new CopyOutBlocks(`COPY (${failing}) TO STDOUT WITH (FORMAT csv)`, new BufferPool(65536, 0)),
+      );
       let received = 0;
       const read = (async () => {
         for await (const c of stream as AsyncIterable<Buffer>) received += c.length;

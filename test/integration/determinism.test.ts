@@ -49,28 +49,53 @@ describe('workflow replay', () => {
     const tenant = uniqueName('replay-tenant');
     const profiles: string[] = [];
     for (const n of ['a', 'b']) {
-      const p = await h.ds.setProfile(uniqueName(`replay-round-${n}`), { ...endUserProfile(ok, bucket, 'r/'), replay_group: tenant });
+      const p = await h.ds.setProfile(uniqueName(`replay-round-${n}`), {
+        ...endUserProfile(ok, bucket, 'r/'),
+        replay_group: tenant,
+      });
       profiles.push(p.id);
     }
     const taskQueue = process.env.DATASHARE_TASK_QUEUE!;
-    const scheduled: ScheduledDeliveryInput = { scheduleId: profileScheduleId(profiles[0], dataset), profileId: profiles[0], datasetId: dataset };
+    const scheduled: ScheduledDeliveryInput = {
+      scheduleId: profileScheduleId(profiles[0], dataset),
+      profileId: profiles[0],
+      datasetId: dataset,
+    };
     const sd = await h.temporal.workflow.start('scheduledDeliveryWorkflow', {
       taskQueue,
       workflowId: `${scheduled.scheduleId}-replay-${uniqueName('run')}`,
       args: [scheduled],
     });
     expect((await sd.result()) as { completed: number }).toMatchObject({ completed: 1, failed: 0 });
-    scheduledRuns.push({ workflowId: sd.workflowId, runId: sd.firstExecutionRunId, file: 'scheduled-delivery-completed.json' });
+    scheduledRuns.push({
+      workflowId: sd.workflowId,
+      runId: sd.firstExecutionRunId,
+      file: 'scheduled-delivery-completed.json',
+    });
 
     const where = { replay_group: tenant };
-    const fanOut: FanOutInput = { scheduleId: whereScheduleId(where, dataset), datasetId: dataset, where, maxParallel: 2, pageSize: 1 };
+    const fanOut: FanOutInput = {
+      scheduleId: whereScheduleId(where, dataset),
+      datasetId: dataset,
+      where,
+      maxParallel: 2,
+      pageSize: 1,
+    };
     const fo = await h.temporal.workflow.start('fanOutDeliveryWorkflow', {
       taskQueue,
       workflowId: `${fanOut.scheduleId}-replay-${uniqueName('run')}`,
       args: [fanOut],
     });
-    expect((await fo.result()) as { completed: number; continuedAsNew: number }).toMatchObject({ completed: 2, failed: 0, continuedAsNew: 2 });
-    scheduledRuns.push({ workflowId: fo.workflowId, runId: fo.firstExecutionRunId, file: 'fan-out-continued-as-new.json' });
+    expect((await fo.result()) as { completed: number; continuedAsNew: number }).toMatchObject({
+      completed: 2,
+      failed: 0,
+      continuedAsNew: 2,
+    });
+    scheduledRuns.push({
+      workflowId: fo.workflowId,
+      runId: fo.firstExecutionRunId,
+      file: 'fan-out-continued-as-new.json',
+    });
   });
 
   afterAll(async () => {
@@ -79,7 +104,10 @@ describe('workflow replay', () => {
 
   it("replays this run's completed and failed deliveries", async () => {
     const histories = await Promise.all(
-      workflowIds.map(async (workflowId) => ({ workflowId, history: await h.temporal.workflow.getHandle(workflowId).fetchHistory() })),
+      workflowIds.map(async (workflowId) => ({
+        workflowId,
+        history: await h.temporal.workflow.getHandle(workflowId).fetchHistory(),
+      })),
     );
     if (process.env.RECORD_HISTORIES === '1') {
       for (const [i, x] of histories.entries()) {

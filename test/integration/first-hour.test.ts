@@ -30,7 +30,8 @@ describe('the first hour: what the demo prints works in a new shell', () => {
   let demoOut = '';
 
   beforeAll(async () => {
-    if (!existsSync(join(REPO_ROOT, 'dist', 'scripts', 'demo.js'))) throw new Error('run npm run build first (npm test does)');
+    if (!existsSync(join(REPO_ROOT, 'dist', 'scripts', 'demo.js')))
+      throw new Error('run npm run build first (npm test does)');
     // The demo as `npm run demo` runs it after its preamble: on the local stack's own settings.
     const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'demo.js')], {
       cwd: REPO_ROOT,
@@ -65,7 +66,10 @@ describe('the first hour: what the demo prints works in a new shell', () => {
         // The demo stopped its worker; Temporal lists a poller for a while after it leaves, so
         // the worker line may still pass. Nothing else may fail.
         const fails = r.stdout.match(/^FAIL\s+\S+/gm) ?? [];
-        expect(fails.map((f) => f.split(/\s+/)[1]).filter((n) => n !== 'worker'), r.stdout).toEqual([]);
+        expect(
+          fails.map((f) => f.split(/\s+/)[1]).filter((n) => n !== 'worker'),
+          r.stdout,
+        ).toEqual([]);
         expect(r.code).toBe(fails.length === 0 ? 0 : 1);
       } else {
         expect(r.code, `${cmd}: ${r.stderr}`).toBe(0);
@@ -73,7 +77,9 @@ describe('the first hour: what the demo prints works in a new shell', () => {
     }
     const delivery = newShell(commands.find((c) => c.includes('datashare delivery '))!);
     expect(delivery.stdout).toMatch(/^status\s+completed$/m);
-    const template = JSON.parse(newShell(commands.find((c) => c.includes('--format cloudformation'))!).stdout) as { Resources: object };
+    const template = JSON.parse(newShell(commands.find((c) => c.includes('--format cloudformation'))!).stdout) as {
+      Resources: object;
+    };
     expect(Object.keys(template.Resources)).toEqual(['DataShareRole']);
   });
 
@@ -86,7 +92,9 @@ describe('the first hour: what the demo prints works in a new shell', () => {
     expect(page).toMatch(new RegExp(`^${ui}/namespaces/default/workflows/datashare-delivery-`));
     expect((await fetch(ui)).status).toBe(200);
     const id = printedCommands()[0].split(' ').pop()!;
-    expect(newShell(`npx datashare delivery ${id}`).stdout).toContain(`workflow   ${ui}/namespaces/default/workflows/datashare-delivery-${id}`);
+    expect(newShell(`npx datashare delivery ${id}`).stdout).toContain(
+      `workflow   ${ui}/namespaces/default/workflows/datashare-delivery-${id}`,
+    );
   });
 
   it('an explicit setting turns the local stack off', () => {
@@ -102,7 +110,12 @@ describe('the first hour: what the demo prints works in a new shell', () => {
 describe('datashare doctor, and one-line errors for each service', () => {
   let h: Harness;
   const taskQueue = uniqueName('doctor-test');
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, ...testEnv(), DATASHARE_TASK_QUEUE: taskQueue, DATASHARE_CONNECT_TIMEOUT_MS: '3000' });
+  const env = (): NodeJS.ProcessEnv => ({
+    ...process.env,
+    ...testEnv(),
+    DATASHARE_TASK_QUEUE: taskQueue,
+    DATASHARE_CONNECT_TIMEOUT_MS: '3000',
+  });
   const doctor = async (extra: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; report: DoctorReport }> => {
     const r = await runCli(['doctor', '--json'], { ...env(), ...extra });
     return { code: r.code, report: JSON.parse(r.stdout) as DoctorReport };
@@ -143,7 +156,9 @@ describe('datashare doctor, and one-line errors for each service', () => {
     const { code, report } = await doctor({ AWS_ENDPOINT_URL: 'http://127.0.0.1:1' });
     expect(code).toBe(1);
     expect(failing(report)).toEqual(['sharer identity', 'S3 endpoint']);
-    expect(report.checks.find((c) => c.name === 'sharer identity')?.detail).toContain('cannot reach STS at 127.0.0.1:1 (ECONNREFUSED); it is set by AWS_ENDPOINT_URL');
+    expect(report.checks.find((c) => c.name === 'sharer identity')?.detail).toContain(
+      'cannot reach STS at 127.0.0.1:1 (ECONNREFUSED); it is set by AWS_ENDPOINT_URL',
+    );
   });
 
   it('names the metadata database when Postgres is stopped, and commands fail in one line', async () => {
@@ -151,7 +166,9 @@ describe('datashare doctor, and one-line errors for each service', () => {
       const { code, report } = await doctor();
       expect(code).toBe(1);
       expect(failing(report)).toEqual(expect.arrayContaining(['metadata database', 'source database']));
-      expect(report.checks.find((c) => c.name === 'metadata database')?.detail).toMatch(/^cannot reach the metadata database at 127\.0\.0\.1:\d+ \(ECONNREFUSED\); it is set by DATABASE_URL/);
+      expect(report.checks.find((c) => c.name === 'metadata database')?.detail).toMatch(
+        /^cannot reach the metadata database at 127\.0\.0\.1:\d+ \(ECONNREFUSED\); it is set by DATABASE_URL/,
+      );
       const r = await runCli(['deliveries'], env());
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -165,7 +182,9 @@ describe('datashare doctor, and one-line errors for each service', () => {
       const { code, report } = await doctor();
       expect(code).toBe(1);
       expect(failing(report)).toEqual(['Temporal', 'worker']);
-      expect(report.checks.find((c) => c.name === 'Temporal')?.detail).toMatch(/^cannot reach the Temporal server at 127\.0\.0\.1:\d+ .*TEMPORAL_ADDRESS/);
+      expect(report.checks.find((c) => c.name === 'Temporal')?.detail).toMatch(
+        /^cannot reach the Temporal server at 127\.0\.0\.1:\d+ .*TEMPORAL_ADDRESS/,
+      );
       expect(Date.now() - t0).toBeLessThan(30_000);
     });
   });

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../common/contracts/delivery';
-import { createBucket, createEndUserRole, endUserProfile, getObjectBytes, listKeys, uniqueName } from '../../scripts/local/end-user-account';
+import {
+  createBucket,
+  createEndUserRole,
+  endUserProfile,
+  getObjectBytes,
+  listKeys,
+  uniqueName,
+} from '../../scripts/local/end-user-account';
 import { copyCsv } from '../support/fixtures';
 import { startHarness, type Harness } from '../support/harness';
 
@@ -19,11 +26,18 @@ describe('large shares: many files, continue-as-new, cancel', () => {
     h = await startHarness({ taskQueue: uniqueName('large-test') });
     table = uniqueName('large_rows').replace(/-/g, '_');
     await h.pool.query(`CREATE TABLE ${table} (id integer PRIMARY KEY, label text, note text)`);
-    await h.pool.query(`INSERT INTO ${table} SELECT g, 'row "' || g || '"', CASE WHEN g % 7 = 0 THEN E'multi\\nline' END FROM generate_series(1, 3000) g`);
+    await h.pool.query(
+      `INSERT INTO ${table} SELECT g, 'row "' || g || '"', CASE WHEN g % 7 = 0 THEN E'multi\\nline' END FROM generate_series(1, 3000) g`,
+    );
     await createBucket('other', bucket);
     const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'big/' });
     profile = (await h.ds.setProfile(uniqueName('large'), endUserProfile(role, bucket, 'big/'))).id;
-    const aborting = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'cancel/', extraActions: ['s3:AbortMultipartUpload'] });
+    const aborting = await createEndUserRole({
+      account: 'other',
+      bucket,
+      allowPrefix: 'cancel/',
+      extraActions: ['s3:AbortMultipartUpload'],
+    });
     abortingProfile = (await h.ds.setProfile(uniqueName('cancel'), endUserProfile(aborting, bucket, 'cancel/'))).id;
   });
 
@@ -33,7 +47,12 @@ describe('large shares: many files, continue-as-new, cancel', () => {
 
   it('cuts a delivery into hundreds of bounded files across continue-as-new runs, in key order, each with the header', async () => {
     const dataset = uniqueName('many');
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], compression: 'none', sameForEveryone: true });
+    await h.ds.setDataset(dataset, {
+      sql: `SELECT * FROM ${table}`,
+      keyColumns: ['id'],
+      compression: 'none',
+      sameForEveryone: true,
+    });
     const started = await h.ds.share(profile, dataset, { maxFileBytes: 400, maxParallelFiles: 4 });
     const d = await h.ds.waitForDelivery(started.id, undefined, 500);
     expect(d.error).toBeUndefined();
@@ -54,12 +73,17 @@ describe('large shares: many files, continue-as-new, cancel', () => {
       body += text.slice(header.length);
     }
     expect(header + body).toBe(expected);
-    const manifest = JSON.parse((await getObjectBytes('other', bucket, d.manifestKey!)).toString('utf8')) as { files: unknown[]; rowCount: number };
+    const manifest = JSON.parse((await getObjectBytes('other', bucket, d.manifestKey!)).toString('utf8')) as {
+      files: unknown[];
+      rowCount: number;
+    };
     expect(manifest.files).toHaveLength(d.fileCount!);
     expect(manifest.rowCount).toBe(3000);
 
     // The first run handed over to a new run instead of growing one long history.
-    const first = await h.temporal.workflow.getHandle(workflowIdFor(d.id), undefined, { firstExecutionRunId: undefined }).fetchHistory();
+    const first = await h.temporal.workflow
+      .getHandle(workflowIdFor(d.id), undefined, { firstExecutionRunId: undefined })
+      .fetchHistory();
     const events = first.events ?? [];
     expect(events.length).toBeLessThan(3000);
     const runs = [];
@@ -72,10 +96,17 @@ describe('large shares: many files, continue-as-new, cancel', () => {
   /** A large table; `slow` makes reading it take seconds (a sleep every 1,000 rows), so an upload is surely open. */
   async function bigDataset(slow = false): Promise<string> {
     const big = uniqueName('cancel_rows').replace(/-/g, '_');
-    await h.pool.query(`CREATE TABLE ${big} AS SELECT g AS id, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 300000) g`);
+    await h.pool.query(
+      `CREATE TABLE ${big} AS SELECT g AS id, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 300000) g`,
+    );
     const dataset = uniqueName('cancel-ds');
     const filter = slow ? ' WHERE CASE WHEN id % 1000 = 0 THEN pg_sleep(0.03) IS NOT NULL ELSE true END' : '';
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${big}${filter}`, keyColumns: ['id'], compression: 'none', sameForEveryone: true });
+    await h.ds.setDataset(dataset, {
+      sql: `SELECT * FROM ${big}${filter}`,
+      keyColumns: ['id'],
+      compression: 'none',
+      sameForEveryone: true,
+    });
     return dataset;
   }
 

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteIdent } from '../../activities/export/source-query';
 import type { Column } from '../../common/contracts/delivery';
-import { createBucket, createEndUserRole, endUserProfile, getObjectBytes, uniqueName } from '../../scripts/local/end-user-account';
+import {
+  createBucket,
+  createEndUserRole,
+  endUserProfile,
+  getObjectBytes,
+  uniqueName,
+} from '../../scripts/local/end-user-account';
 import { startHarness, type Harness } from '../support/harness';
 import { checkWithReaders, type CheckedColumn } from '../support/parquet-readers';
 
@@ -17,7 +23,13 @@ interface Col extends CheckedColumn {
   canon: (c: string) => string;
 }
 
-const col = (name: string, pg: string, kind: string, canon: (c: string) => string = (c) => `${c}::text`, list = false): Col => ({
+const col = (
+  name: string,
+  pg: string,
+  kind: string,
+  canon: (c: string) => string = (c) => `${c}::text`,
+  list = false,
+): Col => ({
   name,
   pg,
   kind,
@@ -30,7 +42,8 @@ const arr = (name: string, pg: string, kind: string, canon: (c: string) => strin
     name,
     pg,
     kind,
-    (c) => `CASE WHEN ${c} IS NULL THEN NULL ELSE coalesce((SELECT json_agg(${canon('e')} ORDER BY o) FROM unnest(${c}) WITH ORDINALITY AS u(e, o)), '[]')::text END`,
+    (c) =>
+      `CASE WHEN ${c} IS NULL THEN NULL ELSE coalesce((SELECT json_agg(${canon('e')} ORDER BY o) FROM unnest(${c}) WITH ORDINALITY AS u(e, o)), '[]')::text END`,
     true,
   );
 const hex = (c: string): string => `encode(${c}, 'hex')`;
@@ -110,9 +123,15 @@ describe('Parquet read back by pyarrow and DuckDB, value for value', () => {
     h = await startHarness({ taskQueue: uniqueName('parquet-readers') });
     table = uniqueName('pq_awkward').replace(/-/g, '_');
     await h.pool.query(`CREATE EXTENSION IF NOT EXISTS citext`);
-    await h.pool.query(`DO $$ BEGIN CREATE TYPE pq_mood AS ENUM ('sad', 'ok', 'happy'); EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
-    await h.pool.query(`DO $$ BEGIN CREATE TYPE pq_pair AS (a integer, b text); EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
-    await h.pool.query(`CREATE TABLE ${table} (${COLUMNS.map((c) => `${quoteIdent(c.name)} ${c.pg}`).join(', ')}, PRIMARY KEY (id))`);
+    await h.pool.query(
+      `DO $$ BEGIN CREATE TYPE pq_mood AS ENUM ('sad', 'ok', 'happy'); EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+    );
+    await h.pool.query(
+      `DO $$ BEGIN CREATE TYPE pq_pair AS (a integer, b text); EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+    );
+    await h.pool.query(
+      `CREATE TABLE ${table} (${COLUMNS.map((c) => `${quoteIdent(c.name)} ${c.pg}`).join(', ')}, PRIMARY KEY (id))`,
+    );
     await h.pool.query(`INSERT INTO ${table} VALUES ${ROWS}`);
     // More rows, so the delivery has several files.
     await h.pool.query(`INSERT INTO ${table} (id, i32, txt, n12, tstz, ta, jb, mood)
@@ -133,12 +152,18 @@ describe('Parquet read back by pyarrow and DuckDB, value for value', () => {
     await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: 'parquet' });
     expect((await h.ds.getDataset(dataset)).compression).toBe('snappy');
     // Small files, so that the delivery has several (row 2's 1 MiB bytea weighs on the sample).
-    const d = await h.ds.waitForDelivery((await h.ds.share(profile, dataset, { maxFileBytes: 2 * 1024 * 1024 })).id, undefined, 200);
+    const d = await h.ds.waitForDelivery(
+      (await h.ds.share(profile, dataset, { maxFileBytes: 2 * 1024 * 1024 })).id,
+      undefined,
+      200,
+    );
     expect(d.error).toBeUndefined();
     expect(d.status).toBe('completed');
     expect(d.rows).toBe(6005);
     expect(d.files.length).toBeGreaterThanOrEqual(3);
-    d.files.forEach((f, i) => expect(f.key).toBe(`${prefix}${dataset}/${d.id}/part-${String(i).padStart(5, '0')}.parquet`));
+    d.files.forEach((f, i) =>
+      expect(f.key).toBe(`${prefix}${dataset}/${d.id}/part-${String(i).padStart(5, '0')}.parquet`),
+    );
 
     const bodies = await Promise.all(d.files.map((f) => getObjectBytes('other', bucket, f.key)));
     bodies.forEach((b, i) => {
@@ -177,9 +202,17 @@ describe('Parquet read back by pyarrow and DuckDB, value for value', () => {
       const logical = c.parquet!.logical?.replace(/^LIST<(.*)>$/, '$1');
       expect(leaf.logical ?? leaf.physical, c.name).toBe(logical ?? c.parquet!.physical);
     }
-    expect(manifest.columns.find((c) => c.name === 'n12')).toEqual({ name: 'n12', type: 'numeric(12,2)', parquet: { physical: 'INT64', logical: 'DECIMAL(12,2)' } });
+    expect(manifest.columns.find((c) => c.name === 'n12')).toEqual({
+      name: 'n12',
+      type: 'numeric(12,2)',
+      parquet: { physical: 'INT64', logical: 'DECIMAL(12,2)' },
+    });
     expect(manifest.columns.find((c) => c.name === 'nu')?.parquet?.note).toMatch(/exact text of numeric/);
-    expect(manifest.columns.find((c) => c.name === 'iv')?.parquet).toEqual({ physical: 'BYTE_ARRAY', logical: 'STRING', note: 'Postgres text of interval' });
+    expect(manifest.columns.find((c) => c.name === 'iv')?.parquet).toEqual({
+      physical: 'BYTE_ARRAY',
+      logical: 'STRING',
+      note: 'Postgres text of interval',
+    });
     expect(manifest.columns.find((c) => c.name === 'ia')?.parquet?.logical).toBe('LIST<INT32>');
 
     for (const f of report.files) {
@@ -195,6 +228,14 @@ describe('Parquet read back by pyarrow and DuckDB, value for value', () => {
     }
     // DuckDB sees the logical types, not raw bytes.
     const duck = Object.fromEntries(report.duckdb_types);
-    expect(duck).toMatchObject({ u: 'UUID', tstz: 'TIMESTAMP WITH TIME ZONE', ts: 'TIMESTAMP', t: 'TIME', n38: 'DECIMAL(38,10)', i16: 'SMALLINT', ia: 'INTEGER[]' });
+    expect(duck).toMatchObject({
+      u: 'UUID',
+      tstz: 'TIMESTAMP WITH TIME ZONE',
+      ts: 'TIMESTAMP',
+      t: 'TIME',
+      n38: 'DECIMAL(38,10)',
+      i16: 'SMALLINT',
+      ia: 'INTEGER[]',
+    });
   });
 });

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../common/contracts/delivery';
-import { createBucket, createEndUserRole, endUserProfile, listKeys, uniqueName } from '../../scripts/local/end-user-account';
+import {
+  createBucket,
+  createEndUserRole,
+  endUserProfile,
+  listKeys,
+  uniqueName,
+} from '../../scripts/local/end-user-account';
 import { startHarness, type Harness } from '../support/harness';
 import { activityAttempts } from '../support/history';
 

@@ -1,7 +1,14 @@
 // Re-running failed deliveries (`datashare replay`), and incremental datasets. History replay: determinism.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../common/contracts/delivery';
-import { createBucket, createEndUserRole, endUserProfile, getObjectBytes, type EndUserRole, uniqueName } from '../../scripts/local/end-user-account';
+import {
+  createBucket,
+  createEndUserRole,
+  endUserProfile,
+  getObjectBytes,
+  type EndUserRole,
+  uniqueName,
+} from '../../scripts/local/end-user-account';
 import { runCli } from '../support/cli';
 import { startHarness, type Harness } from '../support/harness';
 
@@ -32,7 +39,8 @@ describe('incremental datasets and replaying failed deliveries', () => {
   async function deliveredRows(id: string): Promise<string[]> {
     const d = await h.ds.getDelivery(id);
     const lines: string[] = [];
-    for (const f of d.files) lines.push(...(await getObjectBytes('other', bucket, f.key)).toString('utf8').split('\n').slice(1, -1));
+    for (const f of d.files)
+      lines.push(...(await getObjectBytes('other', bucket, f.key)).toString('utf8').split('\n').slice(1, -1));
     return lines;
   }
 
@@ -45,12 +53,27 @@ describe('incremental datasets and replaying failed deliveries', () => {
   it('sends new and changed rows exactly once, also across a failed run and its replay', async () => {
     const dataset = uniqueName('incr-ds');
     await write(`INSERT INTO $T SELECT g, 'v1', clock_timestamp() FROM generate_series(1, 5) g`);
-    await h.ds.setDataset(dataset, { sql: `SELECT id, v FROM ${table}`, keyColumns: ['id'], compression: 'none', incrementalColumn: 'updated_at', sameForEveryone: true }).catch(async () => {
-      // The column must be an output column of the query.
-      await h.ds.setDataset(dataset, { sql: `SELECT id, v, updated_at FROM ${table}`, keyColumns: ['id'], compression: 'none', incrementalColumn: 'updated_at', sameForEveryone: true });
-    });
+    await h.ds
+      .setDataset(dataset, {
+        sql: `SELECT id, v FROM ${table}`,
+        keyColumns: ['id'],
+        compression: 'none',
+        incrementalColumn: 'updated_at',
+        sameForEveryone: true,
+      })
+      .catch(async () => {
+        // The column must be an output column of the query.
+        await h.ds.setDataset(dataset, {
+          sql: `SELECT id, v, updated_at FROM ${table}`,
+          keyColumns: ['id'],
+          compression: 'none',
+          incrementalColumn: 'updated_at',
+          sameForEveryone: true,
+        });
+      });
     const profile = await newProfile(good);
-    const run = async (): Promise<string> => (await h.ds.waitForDelivery((await h.ds.share(profile, dataset)).id, undefined, 200)).id;
+    const run = async (): Promise<string> =>
+      (await h.ds.waitForDelivery((await h.ds.share(profile, dataset)).id, undefined, 200)).id;
 
     const first = await run();
     expect((await deliveredRows(first)).map((l) => l.split(',')[0])).toEqual(['1', '2', '3', '4', '5']);
@@ -79,13 +102,28 @@ describe('incremental datasets and replaying failed deliveries', () => {
     // Nothing new: the run still happens, with a manifest of zero rows.
     const empty = await h.ds.getDelivery(await run());
     expect(empty.rows).toBe(0);
-    const manifest = JSON.parse((await getObjectBytes('other', bucket, empty.manifestKey!)).toString('utf8')) as { rowCount: number; window: { column: string } };
+    const manifest = JSON.parse((await getObjectBytes('other', bucket, empty.manifestKey!)).toString('utf8')) as {
+      rowCount: number;
+      window: { column: string };
+    };
     expect(manifest.rowCount).toBe(0);
     expect(manifest.window.column).toBe('updated_at');
 
     // --full-refresh sends every row as it is now.
-    const full = await h.ds.waitForDelivery((await h.ds.share(profile, dataset, { fullRefresh: true })).id, undefined, 200);
-    expect((await deliveredRows(full.id)).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['1,v1', '2,v2', '3,v3', '4,v1', '5,v1', '6,v1', '7,v1']);
+    const full = await h.ds.waitForDelivery(
+      (await h.ds.share(profile, dataset, { fullRefresh: true })).id,
+      undefined,
+      200,
+    );
+    expect((await deliveredRows(full.id)).map((l) => l.split(',').slice(0, 2).join(','))).toEqual([
+      '1,v1',
+      '2,v2',
+      '3,v3',
+      '4,v1',
+      '5,v1',
+      '6,v1',
+      '7,v1',
+    ]);
   });
 
   it('replays a failed delivery under the same id after the profile is fixed, once; replay --failed replays several', async () => {
@@ -93,7 +131,8 @@ describe('incremental datasets and replaying failed deliveries', () => {
     await h.ds.setDataset(dataset, { sql: `SELECT id, v FROM ${table}`, keyColumns: ['id'], sameForEveryone: true });
     const profiles = [await newProfile(denied), await newProfile(denied), await newProfile(denied)];
     const failed = [];
-    for (const p of profiles) failed.push(await h.ds.waitForDelivery((await h.ds.share(p, dataset)).id, undefined, 200));
+    for (const p of profiles)
+      failed.push(await h.ds.waitForDelivery((await h.ds.share(p, dataset)).id, undefined, 200));
     expect(failed.map((d) => d.status)).toEqual(['failed', 'failed', 'failed']);
     expect(failed[0].error?.type).toBe('AccessDenied');
 
@@ -114,6 +153,9 @@ describe('incremental datasets and replaying failed deliveries', () => {
 
     const results = await h.ds.replayFailed({ datasetId: dataset }, { maxParallel: 2 });
     expect(results.map((r) => r.id).sort()).toEqual([failed[1].id, failed[2].id].sort());
-    expect(results.map((r) => r.result?.error?.message ?? r.result?.status ?? r.error?.message)).toEqual(['completed', 'completed']);
+    expect(results.map((r) => r.result?.error?.message ?? r.result?.status ?? r.error?.message)).toEqual([
+      'completed',
+      'completed',
+    ]);
   });
 });

@@ -22,10 +22,19 @@ describe('deliveries survive a Postgres restart and a Temporal restart', () => {
   beforeAll(async () => {
     h = await startHarness({ taskQueue: uniqueName('restart-test'), partBytes: PART, partsInFlight: 1 });
     const table = uniqueName('restart_rows').replace(/-/g, '_');
-    await h.pool.query(`CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) || repeat(' filler', 20) AS v FROM generate_series(1, 200000) g`);
+    await h.pool.query(
+      `CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) || repeat(' filler', 20) AS v FROM generate_series(1, 200000) g`,
+    );
     dataset = uniqueName('restart-ds');
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], compression: 'none', sameForEveryone: true });
-    expectedSha = createHash('sha256').update(await copyCsv(h.pool, `SELECT * FROM ${table} ORDER BY id`)).digest('hex');
+    await h.ds.setDataset(dataset, {
+      sql: `SELECT * FROM ${table}`,
+      keyColumns: ['id'],
+      compression: 'none',
+      sameForEveryone: true,
+    });
+    expectedSha = createHash('sha256')
+      .update(await copyCsv(h.pool, `SELECT * FROM ${table} ORDER BY id`))
+      .digest('hex');
     const bucket = uniqueName('restart');
     await createBucket('other', bucket);
     const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'x/' });

@@ -39,7 +39,11 @@ describe('resume inside a file after SIGKILL', () => {
     if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
   }
 
-  async function waitFor(id: string, pred: (v: Awaited<ReturnType<Datashare['getDelivery']>>) => boolean, ms = 120_000): Promise<void> {
+  async function waitFor(
+    id: string,
+    pred: (v: Awaited<ReturnType<Datashare['getDelivery']>>) => boolean,
+    ms = 120_000,
+  ): Promise<void> {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
       if (pred(await ds.getDelivery(id))) return;
@@ -60,9 +64,16 @@ describe('resume inside a file after SIGKILL', () => {
     ds = new Datashare(loadConfig(env));
     const table = uniqueName('resume_rows').replace(/-/g, '_');
     // ~45 MB of CSV: nine 5 MiB parts in one file.
-    await pool.query(`CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) || repeat(' pad', 25) AS v FROM generate_series(1, 320000) g`);
+    await pool.query(
+      `CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) || repeat(' pad', 25) AS v FROM generate_series(1, 320000) g`,
+    );
     datasets.csv = uniqueName('resume-ds');
-    await ds.setDataset(datasets.csv, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], compression: 'none', sameForEveryone: true });
+    await ds.setDataset(datasets.csv, {
+      sql: `SELECT * FROM ${table}`,
+      keyColumns: ['id'],
+      compression: 'none',
+      sameForEveryone: true,
+    });
     // Parquet with snappy: hex, which snappy cannot shrink, so the file is ~45 MB too.
     datasets.parquet = uniqueName('resume-pq');
     await ds.setDataset(datasets.parquet, {
@@ -82,41 +93,44 @@ describe('resume inside a file after SIGKILL', () => {
     await pool?.end();
   });
 
-  it.each(['csv', 'parquet'])('finishes the same %s upload byte-identically, redoing only parts in flight', async (format) => {
-    const dataset = datasets[format];
-    const opts = { maxFileBytes: 1024 ** 3 };
-    let w = startWorker();
-    const reference = await ds.waitForDelivery((await ds.share(profile, dataset, opts)).id, undefined, 200);
-    expect(reference.error).toBeUndefined();
-    expect(reference.status).toBe('completed');
-    expect(reference.files).toHaveLength(1);
-    expect(reference.bytes).toBeGreaterThan(8 * PART);
+  it.each(['csv', 'parquet'])(
+    'finishes the same %s upload byte-identically, redoing only parts in flight',
+    async (format) => {
+      const dataset = datasets[format];
+      const opts = { maxFileBytes: 1024 ** 3 };
+      let w = startWorker();
+      const reference = await ds.waitForDelivery((await ds.share(profile, dataset, opts)).id, undefined, 200);
+      expect(reference.error).toBeUndefined();
+      expect(reference.status).toBe('completed');
+      expect(reference.files).toHaveLength(1);
+      expect(reference.bytes).toBeGreaterThan(8 * PART);
 
-    const started = await ds.share(profile, dataset, opts);
-    await waitFor(started.id, (v) => v.uploadedBytes >= 2 * PART);
-    await kill(w);
-    const afterFirstKill = (await ds.getDelivery(started.id)).uploadedBytes;
-    w = startWorker();
-    await waitFor(started.id, (v) => v.uploadedBytes >= afterFirstKill + 2 * PART);
-    await kill(w);
-    w = startWorker();
-    const d = await ds.waitForDelivery(started.id, undefined, 200);
-    await kill(w);
+      const started = await ds.share(profile, dataset, opts);
+      await waitFor(started.id, (v) => v.uploadedBytes >= 2 * PART);
+      await kill(w);
+      const afterFirstKill = (await ds.getDelivery(started.id)).uploadedBytes;
+      w = startWorker();
+      await waitFor(started.id, (v) => v.uploadedBytes >= afterFirstKill + 2 * PART);
+      await kill(w);
+      w = startWorker();
+      const d = await ds.waitForDelivery(started.id, undefined, 200);
+      await kill(w);
 
-    expect(d.status).toBe('completed');
-    expect(d.files[0].sha256).toBe(reference.files[0].sha256);
-    expect(d.bytes).toBe(reference.bytes);
-    expect(d.rows).toBe(320000);
-    // Two kills, each may cost the parts in flight and no more.
-    const redone = d.uploadedBytes - d.bytes;
-    expect(redone).toBeGreaterThanOrEqual(0);
-    expect(redone).toBeLessThanOrEqual(2 * IN_FLIGHT * PART);
-    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-    try {
-      const attempts = await activityAttempts(new Client({ connection }), workflowIdFor(d.id));
-      expect(attempts.uploadFile).toBeGreaterThanOrEqual(3);
-    } finally {
-      await connection.close();
-    }
-  });
+      expect(d.status).toBe('completed');
+      expect(d.files[0].sha256).toBe(reference.files[0].sha256);
+      expect(d.bytes).toBe(reference.bytes);
+      expect(d.rows).toBe(320000);
+      // Two kills, each may cost the parts in flight and no more.
+      const redone = d.uploadedBytes - d.bytes;
+      expect(redone).toBeGreaterThanOrEqual(0);
+      expect(redone).toBeLessThanOrEqual(2 * IN_FLIGHT * PART);
+      const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
+      try {
+        const attempts = await activityAttempts(new Client({ connection }), workflowIdFor(d.id));
+        expect(attempts.uploadFile).toBeGreaterThanOrEqual(3);
+      } finally {
+        await connection.close();
+      }
+    },
+  );
 });

@@ -78,10 +78,9 @@ describe('role templates (CloudFormation, Terraform)', () => {
       const { dest, policies } = policiesFor(p);
       const file = join(dir, `${p.partition}.tf`);
       writeFileSync(file, terraformConfig(dest, policies, p.sharer));
-      const parsed = JSON.parse(execFileSync(join(VENV_BIN, 'python'), ['-c', HCL_POLICIES, file], { encoding: 'utf8' })) as Record<
-        string,
-        Record<string, unknown>
-      >;
+      const parsed = JSON.parse(
+        execFileSync(join(VENV_BIN, 'python'), ['-c', HCL_POLICIES, file], { encoding: 'utf8' }),
+      ) as Record<string, Record<string, unknown>>;
       expect(parsed.aws_iam_role.assume_role_policy).toEqual(policies.trustPolicy);
       expect(parsed.aws_iam_role.name).toBe('"DataShareWriter"');
       expect(parsed.aws_iam_role.path).toBe('"/data/"');
@@ -90,8 +89,16 @@ describe('role templates (CloudFormation, Terraform)', () => {
   }
 
   for (const key of [
-    { name: 'a key in the role\'s account', arn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab', crossAccount: false },
-    { name: 'a key in another account', arn: 'arn:aws:kms:us-east-1:444455556666:key/mrk-0123456789abcdef0123456789abcdef', crossAccount: true },
+    {
+      name: "a key in the role's account",
+      arn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      crossAccount: false,
+    },
+    {
+      name: 'a key in another account',
+      arn: 'arn:aws:kms:us-east-1:444455556666:key/mrk-0123456789abcdef0123456789abcdef',
+      crossAccount: true,
+    },
     { name: 'a key alias', arn: 'arn:aws:kms:us-east-1:111122223333:alias/datashare', crossAccount: false },
   ]) {
     it(`SSE-KMS with ${key.name}: KMS permissions in every format, the key-policy statement when cross-account, cfn-lint accepts it`, () => {
@@ -109,22 +116,32 @@ describe('role templates (CloudFormation, Terraform)', () => {
       expect(kms?.Action).toEqual(['kms:GenerateDataKey*', 'kms:Decrypt']);
       expect(kms?.Resource).toBe(key.arn.includes(':alias/') ? 'arn:aws:kms:us-east-1:111122223333:key/*' : key.arn);
       if (key.crossAccount) {
-        expect(policies.keyPolicyStatement).toMatchObject({ Principal: { AWS: dest.roleArn }, Action: ['kms:GenerateDataKey*', 'kms:Decrypt'] });
+        expect(policies.keyPolicyStatement).toMatchObject({
+          Principal: { AWS: dest.roleArn },
+          Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        });
       } else {
         expect(policies.keyPolicyStatement).toBeUndefined();
       }
       const template = cloudFormationTemplate(dest, policies, PARTITIONS[0].sharer) as {
         Resources: { DataShareRole: { Properties: Record<string, unknown> } };
       };
-      const file = join(dir, `kms-${key.crossAccount ? 'cross' : 'same'}-${key.arn.includes('alias') ? 'alias' : 'key'}.json`);
+      const file = join(
+        dir,
+        `kms-${key.crossAccount ? 'cross' : 'same'}-${key.arn.includes('alias') ? 'alias' : 'key'}.json`,
+      );
       writeFileSync(file, JSON.stringify(template, null, 2));
       const r = spawnSync(join(VENV_BIN, 'cfn-lint'), ['--regions', 'us-east-1', '--', file], { encoding: 'utf8' });
       expect(`${r.stdout}${r.stderr}`).toBe('');
       expect(r.status).toBe(0);
-      expect(template.Resources.DataShareRole.Properties.Policies).toEqual([{ PolicyName: 'datashare-write', PolicyDocument: policies.permissionsPolicy }]);
+      expect(template.Resources.DataShareRole.Properties.Policies).toEqual([
+        { PolicyName: 'datashare-write', PolicyDocument: policies.permissionsPolicy },
+      ]);
       const tf = join(dir, `kms-${key.crossAccount ? 'cross' : 'same'}.tf`);
       writeFileSync(tf, terraformConfig(dest, policies, PARTITIONS[0].sharer));
-      const parsed = JSON.parse(execFileSync(join(VENV_BIN, 'python'), ['-c', HCL_POLICIES, tf], { encoding: 'utf8' })) as Record<string, Record<string, unknown>>;
+      const parsed = JSON.parse(
+        execFileSync(join(VENV_BIN, 'python'), ['-c', HCL_POLICIES, tf], { encoding: 'utf8' }),
+      ) as Record<string, Record<string, unknown>>;
       expect(parsed.aws_iam_role_policy.policy).toEqual(policies.permissionsPolicy);
     });
   }

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { profileScheduleId, scheduledDeliverySuffix, whereScheduleId } from '../../common/contracts/schedule-ids';
 import type { RoundSummary } from '../../common/contracts/schedules';
 import type { DeliveryView } from '../../common/contracts/delivery';
-import { createBucket, createEndUserRole, endUserProfile, listKeys, type EndUserRole, uniqueName } from '../../scripts/local/end-user-account';
+import {
+  createBucket,
+  createEndUserRole,
+  endUserProfile,
+  listKeys,
+  type EndUserRole,
+  uniqueName,
+} from '../../scripts/local/end-user-account';
 import { REPO_ROOT, useTestEnv } from '../../scripts/local/stack-env';
 import type { ScheduleView } from '../../client/datashare';
 import { runCli, type CliResult } from '../support/cli';
@@ -12,7 +19,12 @@ import { startHarness, type Harness } from '../support/harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 300): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 300,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -53,11 +65,15 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
       ...props,
     });
   }
-  const deliveriesOf = (profileId: string): Promise<DeliveryView[]> => h.ds.listDeliveries({ profileId, datasetId: dataset, limit: 1000 });
+  const deliveriesOf = (profileId: string): Promise<DeliveryView[]> =>
+    h.ds.listDeliveries({ profileId, datasetId: dataset, limit: 1000 });
 
   beforeAll(async () => {
     // The CLI runs from dist/ once built (npm test builds first); without this file it would lack `schedule`.
-    if (existsSync(join(REPO_ROOT, 'dist', 'client', 'cli.js')) && !existsSync(join(REPO_ROOT, 'dist', 'client', 'cli', 'schedule.js'))) {
+    if (
+      existsSync(join(REPO_ROOT, 'dist', 'client', 'cli.js')) &&
+      !existsSync(join(REPO_ROOT, 'dist', 'client', 'cli', 'schedule.js'))
+    ) {
       throw new Error('dist/ predates `datashare schedule`: run `npm run build` (npm test does) before this file');
     }
     h = await startHarness({ taskQueue });
@@ -67,7 +83,10 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
       `CREATE TABLE ${table} AS SELECT g AS id, g % 2 AS tenant_id, 'row ' || g AS label, now() - g * interval '1 hour' AS updated_at
        FROM generate_series(1, 20) g`,
     );
-    await h.ds.setDataset(dataset, { sql: `SELECT id, label FROM ${table} WHERE tenant_id = :tenant_id`, keyColumns: ['id'] });
+    await h.ds.setDataset(dataset, {
+      sql: `SELECT id, label FROM ${table} WHERE tenant_id = :tenant_id`,
+      keyColumns: ['id'],
+    });
     await createBucket('other', bucket);
     role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'sched/' });
   });
@@ -97,14 +116,22 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
       [['--where', 'plan', dataset, '--every', '1h'], /not key=value/],
       [['--where', 's3_external_id=x', dataset, '--every', '1h'], /secret/],
       [['--where', 'plan=gold', p, dataset, '--every', '1h'], /give only the dataset/],
-      [['--where', 'plan=gold', dataset, '--every', '1h', '--max-parallel', '0'], /--max-parallel must be a whole number/],
+      [
+        ['--where', 'plan=gold', dataset, '--every', '1h', '--max-parallel', '0'],
+        /--max-parallel must be a whole number/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await cli(['schedule', 'create', ...args]);
       expect(r.code, `schedule create ${args.join(' ')} → ${r.stdout}${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(message);
     }
-    for (const args of [['show', 'datashare:nope:nope'], ['pause', 'datashare:nope:nope'], ['trigger', 'datashare:nope:nope'], ['delete', 'datashare:nope:nope']]) {
+    for (const args of [
+      ['show', 'datashare:nope:nope'],
+      ['pause', 'datashare:nope:nope'],
+      ['trigger', 'datashare:nope:nope'],
+      ['delete', 'datashare:nope:nope'],
+    ]) {
       const r = await cli(['schedule', ...args]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('no schedule "datashare:nope:nope"');
@@ -122,7 +149,16 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
     await addProfile(p, { tenant_id: '1' });
     const id = profileScheduleId(p, dataset);
     const v = await createSchedule([p, dataset, '--every', '2s']);
-    expect(v).toMatchObject({ id, profileId: p, datasetId: dataset, where: null, every: '2s', overlap: 'skip', catchupWindow: '1h', paused: false });
+    expect(v).toMatchObject({
+      id,
+      profileId: p,
+      datasetId: dataset,
+      where: null,
+      every: '2s',
+      overlap: 'skip',
+      catchupWindow: '1h',
+      paused: false,
+    });
     expect(v.nextRuns.length).toBeGreaterThan(0);
 
     const again = await cli(['schedule', 'create', p, dataset, '--every', '5s']);
@@ -180,7 +216,11 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
     // Unpause: runs resume.
     const unpaused = await cliJson<ScheduleView>(['schedule', 'unpause', id]);
     expect(unpaused.paused).toBe(false);
-    await waitFor('a delivery after unpause', async () => ((await deliveriesOf(p)).length >= atPause + 3 ? true : undefined), 20_000);
+    await waitFor(
+      'a delivery after unpause',
+      async () => ((await deliveriesOf(p)).length >= atPause + 3 ? true : undefined),
+      20_000,
+    );
 
     const del = await cli(['schedule', 'delete', id]);
     expect(del.code, del.stderr).toBe(0);
@@ -208,27 +248,59 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
     const id = whereScheduleId({ plan }, dataset);
     // A yearly cron that will not fire during the test; --page-size 1 makes every profile its own
     // workflow run, so the round continues as new between profiles.
-    const v = await createSchedule(['--where', `plan=${plan}`, dataset, '--cron', '0 0 1 1 *', '--max-parallel', '2', '--page-size', '1']);
-    expect(v).toMatchObject({ id, where: { plan }, profileId: null, maxParallel: 2, matchingProfiles: 3, cron: '0 0 1 1 *', timezone: 'UTC' });
+    const v = await createSchedule([
+      '--where',
+      `plan=${plan}`,
+      dataset,
+      '--cron',
+      '0 0 1 1 *',
+      '--max-parallel',
+      '2',
+      '--page-size',
+      '1',
+    ]);
+    expect(v).toMatchObject({
+      id,
+      where: { plan },
+      profileId: null,
+      maxParallel: 2,
+      matchingProfiles: 3,
+      cron: '0 0 1 1 *',
+      timezone: 'UTC',
+    });
 
     const round = async (n: number): Promise<RoundSummary> => {
       expect((await cli(['schedule', 'trigger', id])).code).toBe(0);
-      const action = await waitFor(`round ${n} to complete`, async () => {
-        const s = await cliJson<ScheduleView>(['schedule', 'show', id]);
-        const r = s.recentActions ?? [];
-        return r.length === n && r[0].runStatus === 'COMPLETED' ? r[0] : undefined;
-      }, 60_000, 1_000);
+      const action = await waitFor(
+        `round ${n} to complete`,
+        async () => {
+          const s = await cliJson<ScheduleView>(['schedule', 'show', id]);
+          const r = s.recentActions ?? [];
+          return r.length === n && r[0].runStatus === 'COMPLETED' ? r[0] : undefined;
+        },
+        60_000,
+        1_000,
+      );
       return (await h.temporal.workflow.getHandle(action.workflowId).result()) as RoundSummary;
     };
 
     const r1 = await round(1);
-    expect(r1).toMatchObject({ scheduleId: id, profiles: 3, started: 3, completed: 2, failed: 1, skipped: 0, continuedAsNew: 3 });
+    expect(r1).toMatchObject({
+      scheduleId: id,
+      profiles: 3,
+      started: 3,
+      completed: 2,
+      failed: 1,
+      skipped: 0,
+      continuedAsNew: 3,
+    });
     expect(r1.failures).toEqual([expect.objectContaining({ profileId: denied, type: 'AccessDenied' })]);
     for (const p of [a, b]) expect((await deliveriesOf(p)).map((d) => d.status)).toEqual(['completed']);
     expect((await deliveriesOf(denied))[0].error?.type).toBe('AccessDenied');
     expect(await deliveriesOf(other)).toEqual([]);
     const keys = await listKeys('other', bucket, 'sched/');
-    for (const p of [a, b]) expect(keys.some((k) => k.startsWith(`sched/${p}/${dataset}/`) && k.endsWith('/manifest.json'))).toBe(true);
+    for (const p of [a, b])
+      expect(keys.some((k) => k.startsWith(`sched/${p}/${dataset}/`) && k.endsWith('/manifest.json'))).toBe(true);
 
     // A profile that starts matching after the schedule was created is in the next round.
     await addProfile(late, { tenant_id: '0', plan });
@@ -241,7 +313,9 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
 
     const shown = await cliJson<ScheduleView>(['schedule', 'show', id]);
     expect(shown.recentActions![0].deliveries).toMatchObject({ total: 4, completed: 3, failed: 1, running: 0 });
-    expect(shown.recentActions![0].deliveries.failures.map((f) => [f.profileId, f.error.type])).toEqual([[denied, 'AccessDenied']]);
+    expect(shown.recentActions![0].deliveries.failures.map((f) => [f.profileId, f.error.type])).toEqual([
+      [denied, 'AccessDenied'],
+    ]);
     expect(shown.recentActions![1].deliveries).toMatchObject({ total: 3, completed: 2, failed: 1 });
     const human = await cli(['schedule', 'show', id]);
     expect(human.stdout).toContain('4 deliveries: 3 completed, 1 failed, 0 running');
@@ -250,8 +324,17 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
     const failed = await cli(['deliveries', '--status', 'failed', '--dataset', dataset, '--since', '10m']);
     const lines = failed.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
-    for (const line of lines) expect(line).toMatch(new RegExp(`failed +${denied}/${dataset} .*AccessDenied: .*not-allowed/`));
-    const completedJson = await cliJson<DeliveryView[]>(['deliveries', '--status', 'completed', '--dataset', dataset, '--profile', a]);
+    for (const line of lines)
+      expect(line).toMatch(new RegExp(`failed +${denied}/${dataset} .*AccessDenied: .*not-allowed/`));
+    const completedJson = await cliJson<DeliveryView[]>([
+      'deliveries',
+      '--status',
+      'completed',
+      '--dataset',
+      dataset,
+      '--profile',
+      a,
+    ]);
     expect(completedJson.map((d) => d.status)).toEqual(['completed', 'completed']);
   });
 
@@ -265,7 +348,8 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
       keyColumns: ['id'],
       incrementalColumn: 'updated_at',
     });
-    const deliveriesOf = (profileId: string): Promise<DeliveryView[]> => h.ds.listDeliveries({ profileId, datasetId: incremental, limit: 1000 });
+    const deliveriesOf = (profileId: string): Promise<DeliveryView[]> =>
+      h.ds.listDeliveries({ profileId, datasetId: incremental, limit: 1000 });
     const id = profileScheduleId(p, incremental);
     await createSchedule([p, incremental, '--every', '10s', '--paused']);
     // Three scheduled times strictly inside the period, none on its edges.
@@ -275,23 +359,46 @@ describe('schedules (Temporal Schedules, through the CLI)', () => {
     const expected = [30_000, 20_000, 10_000].map((ago) => new Date(tens - ago));
     const r = await cli(['schedule', 'backfill', id, '--from', from.toISOString(), '--to', to.toISOString()]);
     expect(r.code, r.stderr).toBe(0);
-    const done = await waitFor('three backfilled deliveries', async () => {
-      const all = await deliveriesOf(p);
-      return all.length === 3 && all.every((d) => d.status === 'completed') ? all : undefined;
-    }, 60_000, 500);
+    const done = await waitFor(
+      'three backfilled deliveries',
+      async () => {
+        const all = await deliveriesOf(p);
+        return all.length === 3 && all.every((d) => d.status === 'completed') ? all : undefined;
+      },
+      60_000,
+      500,
+    );
     const byTime = [...done].sort((x, y) => x.id.localeCompare(y.id));
-    expect(byTime.map((d) => d.id.slice(0, 16))).toEqual(expected.map((t) => t.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')));
+    expect(byTime.map((d) => d.id.slice(0, 16))).toEqual(
+      expected.map((t) =>
+        t
+          .toISOString()
+          .replace(/[-:]/g, '')
+          .replace(/\.\d+Z$/, 'Z'),
+      ),
+    );
     // Windows end at the scheduled times and follow on from each other: the first carries everything.
     expect(byTime.map((d) => d.window?.to)).toEqual(expected.map((t) => t.toISOString()));
-    expect(byTime.map((d) => d.window?.from ?? null)).toEqual([null, expected[0].toISOString(), expected[1].toISOString()]);
+    expect(byTime.map((d) => d.window?.from ?? null)).toEqual([
+      null,
+      expected[0].toISOString(),
+      expected[1].toISOString(),
+    ]);
     expect(byTime.map((d) => d.rows)).toEqual([10, 0, 0]);
 
     // The same period again: the runs happen (Temporal allows re-running a completed id) and find their deliveries done.
-    expect((await cli(['schedule', 'backfill', id, '--from', from.toISOString(), '--to', to.toISOString()])).code).toBe(0);
-    await waitFor('the second backfill to run', async () => {
-      const s = await cliJson<ScheduleView>(['schedule', 'show', id]);
-      return (s.actionsTaken ?? 0) >= 6 && (s.running ?? []).length === 0 ? true : undefined;
-    }, 60_000, 1_000);
+    expect((await cli(['schedule', 'backfill', id, '--from', from.toISOString(), '--to', to.toISOString()])).code).toBe(
+      0,
+    );
+    await waitFor(
+      'the second backfill to run',
+      async () => {
+        const s = await cliJson<ScheduleView>(['schedule', 'show', id]);
+        return (s.actionsTaken ?? 0) >= 6 && (s.running ?? []).length === 0 ? true : undefined;
+      },
+      60_000,
+      1_000,
+    );
     expect((await deliveriesOf(p)).map((d) => d.id).sort()).toEqual(done.map((d) => d.id).sort());
   });
 });

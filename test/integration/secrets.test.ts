@@ -18,7 +18,12 @@ describe('no secret leaves activity memory', () => {
     const table = uniqueName('secret_rows').replace(/-/g, '_');
     await h.pool.query(`CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 200) g`);
     const dataset = uniqueName('secrets-ds');
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: 'jsonl', sameForEveryone: true });
+    await h.ds.setDataset(dataset, {
+      sql: `SELECT * FROM ${table}`,
+      keyColumns: ['id'],
+      format: 'jsonl',
+      sameForEveryone: true,
+    });
 
     const bucket = uniqueName('secrets');
     await createBucket('other', bucket);
@@ -28,8 +33,16 @@ describe('no secret leaves activity memory', () => {
     const own = await createEndUserRole({ account: 'sharer', bucket: `${bucket}-own`, allowPrefix: 'in/' });
     const base = { s3_bucket: bucket, s3_region: 'us-east-1', s3_prefix: 'ok/' };
     const profiles = {
-      good: await h.ds.setProfile(uniqueName('sec-good'), { ...base, s3_role_arn: good.roleArn, s3_external_id: good.externalId }),
-      denied: await h.ds.setProfile(uniqueName('sec-denied'), { ...base, s3_role_arn: denied.roleArn, s3_external_id: denied.externalId }),
+      good: await h.ds.setProfile(uniqueName('sec-good'), {
+        ...base,
+        s3_role_arn: good.roleArn,
+        s3_external_id: good.externalId,
+      }),
+      denied: await h.ds.setProfile(uniqueName('sec-denied'), {
+        ...base,
+        s3_role_arn: denied.roleArn,
+        s3_external_id: denied.externalId,
+      }),
       wrongExt: await h.ds.setProfile(uniqueName('sec-ext'), {
         s3_bucket: `${bucket}-own`,
         s3_region: 'us-east-1',

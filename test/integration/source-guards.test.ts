@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../common/contracts/delivery';
-import { createBucket, createEndUserRole, endUserProfile, uniqueName, type EndUserRole } from '../../scripts/local/end-user-account';
+import {
+  createBucket,
+  createEndUserRole,
+  endUserProfile,
+  uniqueName,
+  type EndUserRole,
+} from '../../scripts/local/end-user-account';
 import { startHarness, type Harness } from '../support/harness';
 import { activityAttempts } from '../support/history';
 
@@ -20,7 +26,9 @@ describe('source database guards', () => {
       maxConcurrentFiles: 4,
     });
     table = uniqueName('guard_rows').replace(/-/g, '_');
-    await h.pool.query(`CREATE TABLE ${table} AS SELECT g AS id, 1 AS tenant_id, 'row ' || g AS label FROM generate_series(1, 200) g`);
+    await h.pool.query(
+      `CREATE TABLE ${table} AS SELECT g AS id, 1 AS tenant_id, 'row ' || g AS label FROM generate_series(1, 200) g`,
+    );
     bucket = uniqueName('guards');
     await createBucket('other', bucket);
     role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'g/' });
@@ -67,7 +75,10 @@ describe('source database guards', () => {
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const { rows } = await h.pool.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [appName]);
+        const { rows } = await h.pool.query<{ n: string }>(
+          'SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1',
+          [appName],
+        );
         peak = Math.max(peak, Number(rows[0]?.n ?? 0));
         await new Promise((r) => setTimeout(r, 25));
       }

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Compression, DeliveryView, Format } from '../../common/contracts/delivery';
-import { createBucket, createEndUserRole, endUserProfile, getObjectBytes, uniqueName } from '../../scripts/local/end-user-account';
+import {
+  createBucket,
+  createEndUserRole,
+  endUserProfile,
+  getObjectBytes,
+  uniqueName,
+} from '../../scripts/local/end-user-account';
 import { startHarness, type Harness } from '../support/harness';
 
 /** One way of delivering the same rows. A new format joins the test by adding its case here. */
@@ -57,7 +63,9 @@ describe('the same data gives the same files', () => {
    */
   async function createTable(): Promise<string> {
     const table = uniqueName('layout_rows').replace(/-/g, '_');
-    await h.pool.query(`CREATE TABLE ${table} (id integer PRIMARY KEY, tenant_id integer NOT NULL, label text, note text)`);
+    await h.pool.query(
+      `CREATE TABLE ${table} (id integer PRIMARY KEY, tenant_id integer NOT NULL, label text, note text)`,
+    );
     await h.pool.query(`INSERT INTO ${table}
       SELECT g, g % 97, 'row "' || g || '", ' || md5(g::text), repeat('n', (g % 97) * 2)
       FROM generate_series(1, 200000) g ORDER BY md5(g::text)`);
@@ -99,7 +107,13 @@ describe('the same data gives the same files', () => {
   async function deliverAroundCluster(c: LayoutCase): Promise<{ before: FileFacts[]; after: FileFacts[] }> {
     const table = await createTable();
     const dataset = uniqueName(`layout-${c.format}`);
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: c.format, compression: c.compression, sameForEveryone: true });
+    await h.ds.setDataset(dataset, {
+      sql: `SELECT * FROM ${table}`,
+      keyColumns: ['id'],
+      format: c.format,
+      compression: c.compression,
+      sameForEveryone: true,
+    });
     const before = await storedFiles(await deliver(dataset, c));
     const disk = await diskOrder(table);
     await h.pool.query(`CLUSTER ${table} USING ${table}_tenant`);

@@ -37,7 +37,11 @@ const PG_OS_USER = process.env.DATASHARE_PG_OS_USER ?? 'datashare-pg';
 const asRoot = process.getuid?.() === 0;
 
 /** Runs a program to its end, output captured; never throws for a non-zero exit. */
-function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -60,7 +64,11 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
 function envWithoutStack(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(DATASHARE_|AWS_|TEMPORAL_|PG_|MOTO_|STACK_|npm_)/i.test(k) || ['DATABASE_URL', 'SOURCE_DATABASE_URL', 'INIT_CWD'].includes(k)) continue;
+    if (
+      /^(DATASHARE_|AWS_|TEMPORAL_|PG_|MOTO_|STACK_|npm_)/i.test(k) ||
+      ['DATABASE_URL', 'SOURCE_DATABASE_URL', 'INIT_CWD'].includes(k)
+    )
+      continue;
     env[k] = v;
   }
   if (process.env.DATASHARE_PG_OS_USER) env.DATASHARE_PG_OS_USER = process.env.DATASHARE_PG_OS_USER;
@@ -70,9 +78,13 @@ function envWithoutStack(): NodeJS.ProcessEnv {
 /** The variables of a stack's env file, as bash reads them (start.sh writes them with %q). */
 function readEnvFile(file: string): Record<string, string> {
   const names = [...readFileSync(file, 'utf8').matchAll(/^export ([A-Z0-9_]+)=/gm)].map((m) => m[1]);
-  const out = execFileSync('bash', ['-c', 'source "$1"; shift; for k; do printf "%s\\0" "${!k}"; done', '_', file, ...names], {
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    'bash',
+    ['-c', 'source "$1"; shift; for k; do printf "%s\\0" "${!k}"; done', '_', file, ...names],
+    {
+      encoding: 'utf8',
+    },
+  );
   const values = out.split('\0');
   return Object.fromEntries(names.map((n, i) => [n, values[i]]));
 }
@@ -117,7 +129,11 @@ describe('a fresh clone in a mode-700 folder runs its own stack', () => {
     symlinkSync(realpathSync(join(REPO_ROOT, 'node_modules')), join(clone, 'node_modules'));
     // The venv is not what this test is about and takes a minute of pip: borrow the
     // suite's when its pins are the clone's (install.sh then leaves it alone).
-    const pins = execFileSync('bash', ['-c', 'source scripts/stack/lib.sh && printf %s "$PIP_PINS"'], { cwd: clone, env: scriptEnv, encoding: 'utf8' });
+    const pins = execFileSync('bash', ['-c', 'source scripts/stack/lib.sh && printf %s "$PIP_PINS"'], {
+      cwd: clone,
+      env: scriptEnv,
+      encoding: 'utf8',
+    });
     const venv = join(STACK_DIR, 'venv');
     if (existsSync(join(venv, '.datashare-pins')) && readFileSync(join(venv, '.datashare-pins'), 'utf8') === pins) {
       symlinkSync(realpathSync(venv), join(stackDir, 'venv'));
@@ -146,12 +162,18 @@ describe('a fresh clone in a mode-700 folder runs its own stack', () => {
       await stackScript('stop').catch(() => undefined);
       // If stop.sh could not stop them, end the clone's daemons by their recorded pids,
       // and remove the Postgres folder if it is still there and this clone's.
-      for (const f of [join(stackDir, 'run', 'temporal.pid'), join(stackDir, 'run', 'moto.pid'), join(awayDir, 'data', 'postmaster.pid'), join(stackDir, 'pg', 'postmaster.pid')]) {
+      for (const f of [
+        join(stackDir, 'run', 'temporal.pid'),
+        join(stackDir, 'run', 'moto.pid'),
+        join(awayDir, 'data', 'postmaster.pid'),
+        join(stackDir, 'pg', 'postmaster.pid'),
+      ]) {
         const pid = pidFileAlive(f);
         if (pid) process.kill(pid, 'SIGKILL');
       }
       const marker = join(awayDir, 'stack-dir');
-      if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === realpathSync(stackDir)) rmSync(awayDir, { recursive: true, force: true });
+      if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === realpathSync(stackDir))
+        rmSync(awayDir, { recursive: true, force: true });
     }
     if (base) rmSync(base, { recursive: true, force: true }); // symlinks (node_modules, venv) are removed, not followed
     for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
@@ -177,7 +199,9 @@ describe('a fresh clone in a mode-700 folder runs its own stack', () => {
     // Everything else stays in the clone's .stack.
     expect(stackEnv.DATASHARE_STACK_DIR).toBe(stackDir);
     expect(stackEnv.STACK_LOG_DIR).toBe(join(stackDir, 'logs'));
-    expect(readFileSync(join(stackDir, 'logs', 'postgres.log'), 'utf8')).toContain('database system is ready to accept connections');
+    expect(readFileSync(join(stackDir, 'logs', 'postgres.log'), 'utf8')).toContain(
+      'database system is ready to accept connections',
+    );
     // Nothing shared with the suite's stack, if one is up.
     const suiteEnvFile = join(STACK_DIR, 'env');
     if (existsSync(suiteEnvFile)) {
@@ -198,7 +222,9 @@ describe('a fresh clone in a mode-700 folder runs its own stack', () => {
     const table = uniqueName('anywhere_rows').replace(/-/g, '_');
     const pool = new Pool({ connectionString: env.DATABASE_URL });
     try {
-      await pool.query(`CREATE TABLE ${table} AS SELECT g AS id, g % 2 AS tenant_id, 'row ' || g AS item FROM generate_series(1, 500) g`);
+      await pool.query(
+        `CREATE TABLE ${table} AS SELECT g AS id, g % 2 AS tenant_id, 'row ' || g AS item FROM generate_series(1, 500) g`,
+      );
     } finally {
       await pool.end();
     }
@@ -207,24 +233,50 @@ describe('a fresh clone in a mode-700 folder runs its own stack', () => {
     const role = await createEndUserRole({ account: 'sharer', bucket, allowPrefix: 'in/' });
     const profile = uniqueName('anywhere');
     const dataset = uniqueName('anywhere-ds');
-    const set = await datashare(['profile', 'set', profile, `s3_role_arn=${role.roleArn}`, `s3_bucket=${bucket}`, 's3_region=us-east-1', 's3_prefix=in/', `s3_external_id=${role.externalId}`, 'tenant_id=1']);
+    const set = await datashare([
+      'profile',
+      'set',
+      profile,
+      `s3_role_arn=${role.roleArn}`,
+      `s3_bucket=${bucket}`,
+      's3_region=us-east-1',
+      's3_prefix=in/',
+      `s3_external_id=${role.externalId}`,
+      'tenant_id=1',
+    ]);
     expect(set.code, set.stderr).toBe(0);
-    const ds = await datashare(['dataset', 'set', dataset, '--sql', `SELECT id, item FROM ${table} WHERE tenant_id = :tenant_id`, '--key', 'id']);
+    const ds = await datashare([
+      'dataset',
+      'set',
+      dataset,
+      '--sql',
+      `SELECT id, item FROM ${table} WHERE tenant_id = :tenant_id`,
+      '--key',
+      'id',
+    ]);
     expect(ds.code, ds.stderr).toBe(0);
 
-    const w = spawn(join(clone, 'bin', 'datashare'), ['worker'], { cwd: clone, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const w = spawn(join(clone, 'bin', 'datashare'), ['worker'], {
+      cwd: clone,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     worker = w;
     w.stdout.on('data', (d: Buffer) => (workerLog += d.toString()));
     w.stderr.on('data', (d: Buffer) => (workerLog += d.toString()));
     // A worker that dies fails the test now, with its log, rather than at share's timeout.
-    const died = new Promise<never>((_, reject) => w.once('exit', (code) => reject(new Error(`the worker exited (${code}):\n${workerLog}`))));
+    const died = new Promise<never>((_, reject) =>
+      w.once('exit', (code) => reject(new Error(`the worker exited (${code}):\n${workerLog}`))),
+    );
     died.catch(() => undefined); // it exits on purpose after this test
     const share = await Promise.race([datashare(['share', profile, dataset, '--wait', '--json']), died]);
     expect(share.code, share.stderr + workerLog).toBe(0);
     const d = JSON.parse(share.stdout) as DeliveryJson;
     expect(d).toMatchObject({ status: 'completed', rows: 250, bucket });
     expect(d.error).toBeUndefined();
-    const manifest = JSON.parse((await getObjectBytes('sharer', bucket, d.manifestKey!)).toString('utf8')) as { rowCount: number };
+    const manifest = JSON.parse((await getObjectBytes('sharer', bucket, d.manifestKey!)).toString('utf8')) as {
+      rowCount: number;
+    };
     expect(manifest.rowCount).toBe(250);
   }, 180_000);
 

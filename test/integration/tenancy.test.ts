@@ -33,17 +33,46 @@ describe('tenancy guard (dataset set, dataset show, schedule create --where)', (
 
   it('accepts it declared --same-for-everyone, and show (and --json) displays the mark and the timeout', async () => {
     const id = uniqueName('reference');
-    const set = await runCli(['dataset', 'set', id, '--sql', `SELECT * FROM ${table}`, '--key', 'id', '--same-for-everyone', '--statement-timeout', '2m']);
+    const set = await runCli([
+      'dataset',
+      'set',
+      id,
+      '--sql',
+      `SELECT * FROM ${table}`,
+      '--key',
+      'id',
+      '--same-for-everyone',
+      '--statement-timeout',
+      '2m',
+    ]);
     expect(set.code, set.stderr).toBe(0);
     const show = await runCli(['dataset', 'show', id]);
     expect(show.stdout).toContain('same for everyone');
     expect(show.stdout).toContain('statement timeout 2m');
-    const json = JSON.parse((await runCli(['dataset', 'show', id, '--json'])).stdout) as { sameForEveryone: boolean; statementTimeoutMs: number };
+    const json = JSON.parse((await runCli(['dataset', 'show', id, '--json'])).stdout) as {
+      sameForEveryone: boolean;
+      statementTimeoutMs: number;
+    };
     expect(json).toMatchObject({ sameForEveryone: true, statementTimeoutMs: 120_000 });
 
     const perUser = uniqueName('per-user');
-    expect((await runCli(['dataset', 'set', perUser, '--sql', `SELECT * FROM ${table} WHERE tenant_id = :tenant_id`, '--key', 'id'])).code).toBe(0);
-    const shown = JSON.parse((await runCli(['dataset', 'show', perUser, '--json'])).stdout) as { sameForEveryone: boolean; statementTimeoutMs: null };
+    expect(
+      (
+        await runCli([
+          'dataset',
+          'set',
+          perUser,
+          '--sql',
+          `SELECT * FROM ${table} WHERE tenant_id = :tenant_id`,
+          '--key',
+          'id',
+        ])
+      ).code,
+    ).toBe(0);
+    const shown = JSON.parse((await runCli(['dataset', 'show', perUser, '--json'])).stdout) as {
+      sameForEveryone: boolean;
+      statementTimeoutMs: null;
+    };
     expect(shown).toMatchObject({ sameForEveryone: false, statementTimeoutMs: null });
     expect((await runCli(['dataset', 'show', perUser])).stdout).toContain('statement timeout 10m (default)');
   });
@@ -51,7 +80,14 @@ describe('tenancy guard (dataset set, dataset show, schedule create --where)', (
   it('schedule create --where refuses an undeclared property-less dataset', async () => {
     // Only a row written around the library can be in this state; the schedule check is a second line.
     const id = uniqueName('undeclared');
-    await saveDataset(pool, { id, sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: 'csv', compression: 'gzip', sameForEveryone: false });
+    await saveDataset(pool, {
+      id,
+      sql: `SELECT * FROM ${table}`,
+      keyColumns: ['id'],
+      format: 'csv',
+      compression: 'gzip',
+      sameForEveryone: false,
+    });
     const r = await runCli(['schedule', 'create', '--where', 'plan=enterprise', id, '--every', '1h']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--where would send them to every matching end user');

@@ -41,7 +41,9 @@ export async function copyCsv(pool: Pool, query: string): Promise<Buffer> {
 
 /** What PostgreSQL's row_to_json renders for each row: the reference JSON Lines. */
 export async function rowToJsonLines(pool: Pool, query: string, orderBy: string): Promise<Buffer> {
-  const { rows } = await pool.query<{ j: string }>(`SELECT row_to_json(t)::text AS j FROM (${query}) t ORDER BY ${orderBy}`);
+  const { rows } = await pool.query<{ j: string }>(
+    `SELECT row_to_json(t)::text AS j FROM (${query}) t ORDER BY ${orderBy}`,
+  );
   return Buffer.from(rows.map((r) => `${r.j}\n`).join(''), 'utf8');
 }
 

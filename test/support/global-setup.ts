@@ -11,7 +11,9 @@ import { REPO_ROOT, TEST_DATABASE, readStackEnv, testEnv } from '../../scripts/l
 export default async function setup(): Promise<void> {
   // npm test starts the stack before vitest; a bare `npx vitest` starts it here.
   if (process.env.DATASHARE_STACK_STARTED !== '1') {
-    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'stack', 'start.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'stack', 'start.sh')], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
   }
   const admin = new Client({ connectionString: readStackEnv().DATABASE_URL });
   await admin.connect();

@@ -1,5 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime, bundleWorkflowCode, type LogEntry, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  Runtime,
+  bundleWorkflowCode,
+  type LogEntry,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Pool } from 'pg';
@@ -24,7 +31,10 @@ function observeSts(sts: STSClient): STSClient {
   sts.middlewareStack.add(
     (next) => async (args) => {
       const out = await next(args);
-      remember((out.output as { Credentials?: { SecretAccessKey?: string; SessionToken?: string; AccessKeyId?: string } }).Credentials);
+      remember(
+        (out.output as { Credentials?: { SecretAccessKey?: string; SessionToken?: string; AccessKeyId?: string } })
+          .Credentials,
+      );
       return out;
     },
     { step: 'initialize', name: 'observeIssuedCredentials' },
@@ -97,7 +107,9 @@ export async function startHarness(opts: {
   const config = loadConfig();
   const pool = createPool(config.databaseUrl, 6);
   const aws = observedAws();
-  const sourcePool = opts.source ? createPool(config.sourceDatabaseUrl, opts.source.maxConnections, () => undefined, opts.source.applicationName) : pool;
+  const sourcePool = opts.source
+    ? createPool(config.sourceDatabaseUrl, opts.source.maxConnections, () => undefined, opts.source.applicationName)
+    : pool;
   const { worker, connection: workerConnection } = await createWorker({
     config,
     deps: {

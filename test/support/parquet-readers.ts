@@ -20,7 +20,10 @@ export interface ReadersReport {
     created_by: string;
     rows: number;
     leaves: Record<string, { physical: string; logical: string | null }>;
-    row_groups: { rows: number; columns: Record<string, { min_max: boolean; null_count: number | null; dictionary: boolean }> }[];
+    row_groups: {
+      rows: number;
+      columns: Record<string, { min_max: boolean; null_count: number | null; dictionary: boolean }>;
+    }[];
   }[];
   duckdb_types: [string, string][];
   problems: string[];
@@ -67,10 +70,18 @@ export async function checkWithReaders(input: {
         files,
         manifest_urls: input.manifestUrls,
         ext_dir: extensionDir(),
-        s3: { key_id: creds.accessKeyId, secret: creds.secretAccessKey, session_token: creds.sessionToken ?? '', region: 'us-east-1', endpoint: endpoint.host },
+        s3: {
+          key_id: creds.accessKeyId,
+          secret: creds.secretAccessKey,
+          session_token: creds.sessionToken ?? '',
+          region: 'us-east-1',
+          endpoint: endpoint.host,
+        },
       }),
     );
-    const { stdout } = await run(venvPython(), [join(__dirname, 'parquet_check.py'), spec], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run(venvPython(), [join(__dirname, 'parquet_check.py'), spec], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return JSON.parse(stdout) as ReadersReport;
   } finally {
     rmSync(dir, { recursive: true, force: true });

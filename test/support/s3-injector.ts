@@ -1,4 +1,11 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -92,7 +99,8 @@ function headerMatches(actual: string | string[] | undefined, want: string | Reg
 
 export function matches(m: RequestMatch, r: RecordedRequest): boolean {
   if (m.method !== undefined && m.method !== r.method) return false;
-  if (m.operation !== undefined && !(Array.isArray(m.operation) ? m.operation : [m.operation]).includes(r.operation)) return false;
+  if (m.operation !== undefined && !(Array.isArray(m.operation) ? m.operation : [m.operation]).includes(r.operation))
+    return false;
   if (m.path !== undefined && !(typeof m.path === 'string' ? r.path === m.path : m.path.test(r.path))) return false;
   for (const [name, want] of Object.entries(m.headers ?? {})) if (!headerMatches(r.headers[name], want)) return false;
   return m.when ? m.when(r) : true;

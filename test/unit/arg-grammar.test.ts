@@ -23,7 +23,9 @@ describe('one duration grammar for every duration flag', () => {
     expect(parseDurationFlag(flag, '2d')).toBe(2 * DAY_MS);
     expect(parseDurationFlag(flag, '1d2h3m4s')).toBe(DAY_MS + 2 * 3_600_000 + 3 * 60_000 + 4_000);
     expect(parseDurationFlag(flag, ' 1h 30m ')).toBe(5_400_000);
-    expect(message(() => parseDurationFlag(flag, '90'))).toContain(`${flag} must be a duration such as 30s, 15m, 1h, 1h30m or 7d, not "90"`);
+    expect(message(() => parseDurationFlag(flag, '90'))).toContain(
+      `${flag} must be a duration such as 30s, 15m, 1h, 1h30m or 7d, not "90"`,
+    );
     expect(message(() => parseDurationFlag(flag, '1.5h'))).toContain(`${flag} must be a duration`);
     expect(message(() => parseDurationFlag(flag, '-1h'))).toContain(`${flag} must be a duration`);
     expect(message(() => parseDurationFlag(flag, ''))).toContain(`${flag} must be a duration`);
@@ -46,7 +48,9 @@ describe('one duration grammar for every duration flag', () => {
     expect(message(() => parseDurationFlag('--every', '0s'))).toContain('--every must be from 1s to 366d, not "0s"');
     expect(message(() => parseDurationFlag('--every', '367d'))).toContain('--every must be from 1s to 366d');
     expect(parseDurationFlag('--catchup-window', '10s')).toBe(10_000);
-    expect(message(() => parseDurationFlag('--catchup-window', '5s'))).toContain('--catchup-window must be from 10s to 366d');
+    expect(message(() => parseDurationFlag('--catchup-window', '5s'))).toContain(
+      '--catchup-window must be from 10s to 366d',
+    );
   });
 
   it('writes back what it reads', () => {

@@ -30,7 +30,11 @@ function rowsMessages(rows: string[]): Buffer[] {
  * ErrorResponse and ReadyForQuery to the active query; query() makes the
  * "server" send `wire` cut into the given pieces.
  */
-function fakeConnection(wire: Buffer, cuts: number[], active: () => CopyOutBlocks): { connection: Connection; handedBack: () => Buffer } {
+function fakeConnection(
+  wire: Buffer,
+  cuts: number[],
+  active: () => CopyOutBlocks,
+): { connection: Connection; handedBack: () => Buffer } {
   const socket = new PassThrough();
   const back: Buffer[] = [];
   let parsed = 0;
@@ -75,7 +79,14 @@ async function drain(stream: CopyOutBlocks): Promise<Buffer[]> {
 }
 
 describe('CopyOutBlocks', () => {
-  const wire = Buffer.concat([COPY_OUT_RESPONSE, ...rowsMessages(ROWS.slice(0, 30)), NOTICE, ...rowsMessages(ROWS.slice(30)), message('c'), AFTER_COPY]);
+  const wire = Buffer.concat([
+    COPY_OUT_RESPONSE,
+    ...rowsMessages(ROWS.slice(0, 30)),
+    NOTICE,
+    ...rowsMessages(ROWS.slice(30)),
+    message('c'),
+    AFTER_COPY,
+  ]);
   const expected = Buffer.from(ROWS.join(''));
 
   it('yields exactly the row bytes, in fixed-size blocks, however the socket cuts the messages', async () => {

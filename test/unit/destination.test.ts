@@ -1,7 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import { ValidationError } from '../../common/errors';
 import { DESTINATION_KEYS, destinationFromProperties } from '../../common/domain/destination';
-import { generateExternalId, normalizePrefix, parseRoleArn, partitionOfRegion, validateBucketName, validateExternalId } from '../../common/domain/aws-names';
+import {
+  generateExternalId,
+  normalizePrefix,
+  parseRoleArn,
+  partitionOfRegion,
+  validateBucketName,
+  validateExternalId,
+} from '../../common/domain/aws-names';
 import { validateProfileId, validatePropertyName } from '../../common/domain/ids';
 import { quoteValue } from '../../common/domain/quoting';
 
@@ -65,7 +72,9 @@ describe('parseRoleArn', () => {
 
   it('accepts a 64-character role name and rejects 65', () => {
     expect(parseRoleArn(`arn:aws:iam::111122223333:role/${'r'.repeat(64)}`).roleName).toHaveLength(64);
-    expect(validationMessage(() => parseRoleArn(`arn:aws:iam::111122223333:role/${'r'.repeat(65)}`))).toContain('at most 64');
+    expect(validationMessage(() => parseRoleArn(`arn:aws:iam::111122223333:role/${'r'.repeat(65)}`))).toContain(
+      'at most 64',
+    );
   });
 
   it('explains a short account id with an example', () => {
@@ -76,13 +85,21 @@ describe('parseRoleArn', () => {
   });
 
   it('rejects IAM users, account roots and groups with a hint', () => {
-    expect(validationMessage(() => parseRoleArn('arn:aws:iam::111122223333:user/alice'))).toContain('IAM user, not a role');
-    expect(validationMessage(() => parseRoleArn('arn:aws:iam::111122223333:root'))).toContain('whole account, not a role');
-    expect(validationMessage(() => parseRoleArn('arn:aws:iam::111122223333:group/admins'))).toContain('must name a role');
+    expect(validationMessage(() => parseRoleArn('arn:aws:iam::111122223333:user/alice'))).toContain(
+      'IAM user, not a role',
+    );
+    expect(validationMessage(() => parseRoleArn('arn:aws:iam::111122223333:root'))).toContain(
+      'whole account, not a role',
+    );
+    expect(validationMessage(() => parseRoleArn('arn:aws:iam::111122223333:group/admins'))).toContain(
+      'must name a role',
+    );
   });
 
   it('rejects an STS assumed-role session ARN and suggests the role ARN', () => {
-    const msg = validationMessage(() => parseRoleArn('arn:aws:sts::111122223333:assumed-role/DataShareWriter/session-1'));
+    const msg = validationMessage(() =>
+      parseRoleArn('arn:aws:sts::111122223333:assumed-role/DataShareWriter/session-1'),
+    );
     expect(msg).toContain('role session ARN');
     expect(msg).toContain('arn:aws:iam::111122223333:role/DataShareWriter');
   });
@@ -91,7 +108,9 @@ describe('parseRoleArn', () => {
     expect(validationMessage(() => parseRoleArn('arn:aws:s3:::their-company-data'))).toContain('IAM role ARN');
     expect(validationMessage(() => parseRoleArn('arn:aws:iam:us-east-1:111122223333:role/x'))).toContain('no region');
     expect(validationMessage(() => parseRoleArn('arn:aws-iso:iam::111122223333:role/x'))).toContain('not supported');
-    expect(validationMessage(() => parseRoleArn('arn:azure:iam::111122223333:role/x'))).toContain('aws, aws-us-gov or aws-cn');
+    expect(validationMessage(() => parseRoleArn('arn:azure:iam::111122223333:role/x'))).toContain(
+      'aws, aws-us-gov or aws-cn',
+    );
     expect(validationMessage(() => parseRoleArn('DataShareWriter'))).toContain('not an ARN');
     expect(validationMessage(() => parseRoleArn(''))).toContain('s3_role_arn is empty');
   });
@@ -102,7 +121,9 @@ describe('parseRoleArn', () => {
     expect(validationMessage(() => parseRoleArn('arn:aws:iam::111122223333:role/a//b'))).toContain('empty segment');
     expect(validationMessage(() => parseRoleArn('arn:aws:iam::111122223333:role/p*th/b'))).toContain('"*"');
     const longPath = Array.from({ length: 60 }, () => 'abcdefghi').join('/');
-    expect(validationMessage(() => parseRoleArn(`arn:aws:iam::111122223333:role/${longPath}/x`))).toContain('at most 512');
+    expect(validationMessage(() => parseRoleArn(`arn:aws:iam::111122223333:role/${longPath}/x`))).toContain(
+      'at most 512',
+    );
   });
 
   it('rejects surrounding whitespace rather than trimming silently', () => {
@@ -111,9 +132,12 @@ describe('parseRoleArn', () => {
 });
 
 describe('validateBucketName', () => {
-  it.each(['abc', 'their-company-data', 'my.bucket.name', 'a1b', 'x'.repeat(63), '192.168.5.4x'])('accepts %s', (name) => {
-    expect(() => validateBucketName(name)).not.toThrow();
-  });
+  it.each(['abc', 'their-company-data', 'my.bucket.name', 'a1b', 'x'.repeat(63), '192.168.5.4x'])(
+    'accepts %s',
+    (name) => {
+      expect(() => validateBucketName(name)).not.toThrow();
+    },
+  );
 
   it.each([
     ['', 'empty'],
@@ -290,7 +314,9 @@ describe('destinationFromProperties', () => {
   });
 
   it('accepts s3_acl bucket-owner-full-control only', () => {
-    expect(destinationFromProperties(props({ s3_acl: 'bucket-owner-full-control' })).acl).toBe('bucket-owner-full-control');
+    expect(destinationFromProperties(props({ s3_acl: 'bucket-owner-full-control' })).acl).toBe(
+      'bucket-owner-full-control',
+    );
     expect(destinationFromProperties(props({ s3_acl: '' })).acl).toBeUndefined();
     expect('acl' in destinationFromProperties(props())).toBe(false);
     const msg = validationMessage(() => destinationFromProperties(props({ s3_acl: 'public-read' })));
@@ -313,7 +339,9 @@ describe('destinationFromProperties', () => {
   });
 
   it('validates every property name and value', () => {
-    expect(validationMessage(() => destinationFromProperties({ ...props(), 'tenant-id': '1' }))).toContain('"tenant-id"');
+    expect(validationMessage(() => destinationFromProperties({ ...props(), 'tenant-id': '1' }))).toContain(
+      '"tenant-id"',
+    );
     expect(validationMessage(() => destinationFromProperties({ ...props(), tenant_id: 'a\u0000b' }))).toContain('NUL');
     const fromJson: unknown = JSON.parse('{"tenant_id": 42}');
     const bad = { ...props(), ...(fromJson as Record<string, string>) };
@@ -321,16 +349,24 @@ describe('destinationFromProperties', () => {
   });
 
   it('passes each field through its validator', () => {
-    expect(validationMessage(() => destinationFromProperties(props({ s3_bucket: 'Bad_Bucket' })))).toContain('s3_bucket');
+    expect(validationMessage(() => destinationFromProperties(props({ s3_bucket: 'Bad_Bucket' })))).toContain(
+      's3_bucket',
+    );
     expect(validationMessage(() => destinationFromProperties(props({ s3_prefix: '/x' })))).toContain('s3_prefix');
-    expect(validationMessage(() => destinationFromProperties(props({ s3_external_id: 'x' })))).toContain('s3_external_id');
+    expect(validationMessage(() => destinationFromProperties(props({ s3_external_id: 'x' })))).toContain(
+      's3_external_id',
+    );
     expect(validationMessage(() => destinationFromProperties(props({ s3_region: 'moon' })))).toContain('s3_region');
   });
 
   it('accepts matching non-commercial partitions', () => {
-    const gov = destinationFromProperties(props({ s3_role_arn: 'arn:aws-us-gov:iam::111122223333:role/W', s3_region: 'us-gov-west-1' }));
+    const gov = destinationFromProperties(
+      props({ s3_role_arn: 'arn:aws-us-gov:iam::111122223333:role/W', s3_region: 'us-gov-west-1' }),
+    );
     expect(gov.partition).toBe('aws-us-gov');
-    const cn = destinationFromProperties(props({ s3_role_arn: 'arn:aws-cn:iam::111122223333:role/W', s3_region: 'cn-north-1' }));
+    const cn = destinationFromProperties(
+      props({ s3_role_arn: 'arn:aws-cn:iam::111122223333:role/W', s3_region: 'cn-north-1' }),
+    );
     expect(cn.partition).toBe('aws-cn');
   });
 
@@ -339,14 +375,19 @@ describe('destinationFromProperties', () => {
     expect(msg).toContain('s3_region "us-gov-west-1" is in partition aws-us-gov');
     expect(msg).toContain('s3_role_arn "arn:aws:iam::111122223333:role/DataShareWriter" is in partition aws');
     const msg2 = validationMessage(() =>
-      destinationFromProperties(props({ s3_role_arn: 'arn:aws-cn:iam::111122223333:role/W', s3_region: 'eu-central-1' })),
+      destinationFromProperties(
+        props({ s3_role_arn: 'arn:aws-cn:iam::111122223333:role/W', s3_region: 'eu-central-1' }),
+      ),
     );
     expect(msg2).toContain('aws-cn');
     expect(msg2).toContain('eu-central-1');
   });
 
   it('ignores inherited keys', () => {
-    const inherited: Record<string, string> = Object.create({ s3_bucket: 'inherited-bucket' }) as Record<string, string>;
+    const inherited: Record<string, string> = Object.create({ s3_bucket: 'inherited-bucket' }) as Record<
+      string,
+      string
+    >;
     Object.assign(inherited, props({ s3_bucket: undefined }));
     expect(validationMessage(() => destinationFromProperties(inherited))).toContain('lacks property s3_bucket');
   });

@@ -33,10 +33,30 @@ const TRANSIENT: ErrorType[] = ['Conflict', 'Cancelled', 'InternalError'];
 /** Bad usage or input: exit 2. */
 const USAGE: ErrorType[] = ['ValidationError', 'NotFound', 'MissingProperty', 'Conflict'];
 /** The work failed: exit 1. */
-const FAILED: ErrorType[] = ['AccessDenied', 'AssumeRoleDenied', 'DatasetQueryError', 'UnrepresentableValue', 'NoSuchBucket', 'SharerCredentialsInvalid', 'Cancelled', 'InternalError'];
+const FAILED: ErrorType[] = [
+  'AccessDenied',
+  'AssumeRoleDenied',
+  'DatasetQueryError',
+  'UnrepresentableValue',
+  'NoSuchBucket',
+  'SharerCredentialsInvalid',
+  'Cancelled',
+  'InternalError',
+];
 
 /** Names an object has without being error types. */
-const NOT_TYPES = ['', 'Bogus', 'validationerror', 'VALIDATIONERROR', 'ValidationError ', 'Error', 'toString', 'constructor', '__proto__', 'hasOwnProperty'];
+const NOT_TYPES = [
+  '',
+  'Bogus',
+  'validationerror',
+  'VALIDATIONERROR',
+  'ValidationError ',
+  'Error',
+  'toString',
+  'constructor',
+  '__proto__',
+  'hasOwnProperty',
+];
 
 describe('the error registry', () => {
   it('lists every permanent type in PERMANENT_ERROR_TYPES, and no other', () => {
@@ -57,7 +77,8 @@ describe('the error registry', () => {
   it('gives exit code 2 for bad usage or input and 1 for failed work', () => {
     for (const t of USAGE) expect(exitCodeFor(t), t).toBe(2);
     for (const t of FAILED) expect(exitCodeFor(t), t).toBe(1);
-    for (const t of Object.keys(ERROR_REGISTRY) as ErrorType[]) expect(exitCodeFor(t), t).toBe(ERROR_REGISTRY[t].exitCode);
+    for (const t of Object.keys(ERROR_REGISTRY) as ErrorType[])
+      expect(exitCodeFor(t), t).toBe(ERROR_REGISTRY[t].exitCode);
   });
 
   it('treats an unknown type as failed work that a retry may fix', () => {
@@ -99,7 +120,9 @@ describe('DatashareError and its subclasses', () => {
   });
 
   it('keeps the message it was given', () => {
-    expect(new ValidationError('s3_bucket "Ab": bucket names are lowercase').message).toBe('s3_bucket "Ab": bucket names are lowercase');
+    expect(new ValidationError('s3_bucket "Ab": bucket names are lowercase').message).toBe(
+      's3_bucket "Ab": bucket names are lowercase',
+    );
     expect(new DatashareError('NoSuchBucket', 'no bucket "b"').message).toBe('no bucket "b"');
   });
 

@@ -5,8 +5,11 @@ import { compressionProblem, effectiveCompression, fileExtension } from '../../c
 describe('compressions per format', () => {
   it('allows gzip and none for text formats, and Parquet its page codecs', () => {
     for (const c of ['gzip', 'none'] as const) expect(compressionProblem('csv', c)).toBeUndefined();
-    for (const c of ['snappy', 'zstd', 'gzip', 'none'] as const) expect(compressionProblem('parquet', c)).toBeUndefined();
-    expect(compressionProblem('csv', 'snappy')).toBe('--compression for csv must be one of gzip, none, not "snappy" (default gzip)');
+    for (const c of ['snappy', 'zstd', 'gzip', 'none'] as const)
+      expect(compressionProblem('parquet', c)).toBeUndefined();
+    expect(compressionProblem('csv', 'snappy')).toBe(
+      '--compression for csv must be one of gzip, none, not "snappy" (default gzip)',
+    );
     expect(compressionProblem('jsonl', 'zstd')).toMatch(/jsonl must be one of gzip, none/);
   });
 

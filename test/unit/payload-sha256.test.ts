@@ -35,7 +35,12 @@ describe('withPayloadSha256', () => {
       // The signer takes our value rather than hashing the body again (which is the point):
       // a value that is not the body's hash goes out as given (and real S3 would reject it).
       const other = 'f'.repeat(64);
-      await s3.send(withPayloadSha256(new UploadPartCommand({ Bucket: 'b', Key: 'k', UploadId: 'u', PartNumber: 2, Body: body }), other));
+      await s3.send(
+        withPayloadSha256(
+          new UploadPartCommand({ Bucket: 'b', Key: 'k', UploadId: 'u', PartNumber: 2, Body: body }),
+          other,
+        ),
+      );
       expect(seen[1].headers['x-amz-content-sha256']).toBe(other);
     } finally {
       s3.destroy();

@@ -80,8 +80,16 @@ describe('buildPolicies', () => {
 
   it('grants s3:PutObjectAcl only when the destination sends an ACL', () => {
     const withAcl = buildPolicies(dest({ s3_acl: 'bucket-owner-full-control' }), SHARER);
-    expect(withAcl.permissionsPolicy.Statement[0].Action).toEqual(['s3:PutObject', 's3:PutObjectAcl', 's3:AbortMultipartUpload']);
-    expect(withAcl.bucketPolicy.Statement[0].Action).toEqual(['s3:PutObject', 's3:PutObjectAcl', 's3:AbortMultipartUpload']);
+    expect(withAcl.permissionsPolicy.Statement[0].Action).toEqual([
+      's3:PutObject',
+      's3:PutObjectAcl',
+      's3:AbortMultipartUpload',
+    ]);
+    expect(withAcl.bucketPolicy.Statement[0].Action).toEqual([
+      's3:PutObject',
+      's3:PutObjectAcl',
+      's3:AbortMultipartUpload',
+    ]);
     expect(JSON.stringify(buildPolicies(dest(), SHARER))).not.toContain('PutObjectAcl');
   });
 
@@ -126,12 +134,14 @@ describe('buildPolicies', () => {
   });
 
   it('rejects sharer principals that cannot be trusted as such', () => {
-    expect(validationMessage(() => buildPolicies(dest(), 'arn:aws:sts::251497699814:assumed-role/worker/i-0abc'))).toContain(
-      'role session ARN',
-    );
+    expect(
+      validationMessage(() => buildPolicies(dest(), 'arn:aws:sts::251497699814:assumed-role/worker/i-0abc')),
+    ).toContain('role session ARN');
     expect(validationMessage(() => buildPolicies(dest(), '251497699814'))).toContain('not an ARN');
     expect(validationMessage(() => buildPolicies(dest(), 'arn:aws:iam::2514:root'))).toContain('12-digit');
-    expect(validationMessage(() => buildPolicies(dest(), 'arn:aws:iam::251497699814:group/g'))).toContain('account root, a role or a user');
+    expect(validationMessage(() => buildPolicies(dest(), 'arn:aws:iam::251497699814:group/g'))).toContain(
+      'account root, a role or a user',
+    );
     expect(validationMessage(() => buildPolicies(dest(), 'arn:aws-iso:iam::251497699814:root'))).toContain('partition');
   });
 
@@ -140,7 +150,9 @@ describe('buildPolicies', () => {
     expect(validationMessage(() => buildPolicies({ ...good, prefix: '*' }, SHARER))).toContain('s3_prefix');
     expect(validationMessage(() => buildPolicies({ ...good, prefix: 'a' }, SHARER))).toContain('normalised');
     expect(validationMessage(() => buildPolicies({ ...good, bucket: '*' }, SHARER))).toContain('s3_bucket');
-    expect(validationMessage(() => buildPolicies({ ...good, partition: 'aws-cn' }, SHARER))).toContain('does not match');
+    expect(validationMessage(() => buildPolicies({ ...good, partition: 'aws-cn' }, SHARER))).toContain(
+      'does not match',
+    );
     expect(validationMessage(() => buildPolicies({ ...good, externalId: '' }, SHARER))).toContain('s3_external_id');
   });
 });

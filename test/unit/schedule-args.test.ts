@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../common/errors';
-import { canonicalWhere, deliveryStamp, fnv1a32Hex, nominalTimeFromWorkflowId, profileScheduleId, scheduledDeliveryId, whereScheduleId } from '../../common/contracts/schedule-ids';
+import {
+  canonicalWhere,
+  deliveryStamp,
+  fnv1a32Hex,
+  nominalTimeFromWorkflowId,
+  profileScheduleId,
+  scheduledDeliveryId,
+  whereScheduleId,
+} from '../../common/contracts/schedule-ids';
 import { formatDuration, parseDuration } from '../../common/domain/durations';
 import { parseTime, parseWhere, validateCron, validateTimezone } from '../../client/cli/arg-grammar';
 
@@ -21,7 +29,8 @@ describe('schedule arguments', () => {
     expect(parseDuration('--every', '2s', LIMITS)).toBe(2000);
     expect(parseDuration('--every', '1h30m', LIMITS)).toBe(5_400_000);
     expect(parseDuration('--every', '7d', LIMITS)).toBe(7 * 86_400_000);
-    for (const ms of [1000, 90_000, 5_400_000, 86_400_000 + 1000]) expect(parseDuration('--every', formatDuration(ms), LIMITS)).toBe(ms);
+    for (const ms of [1000, 90_000, 5_400_000, 86_400_000 + 1000])
+      expect(parseDuration('--every', formatDuration(ms), LIMITS)).toBe(ms);
     expect(message(() => parseDuration('--every', '90', LIMITS))).toContain('must be a duration');
     expect(message(() => parseDuration('--every', '1.5h', LIMITS))).toContain('must be a duration');
     expect(message(() => parseDuration('--every', '30m1h', LIMITS))).toContain('largest to smallest');
@@ -40,7 +49,11 @@ describe('schedule arguments', () => {
   });
 
   it('parses --where filters and refuses secrets and duplicates', () => {
-    expect(parseWhere(['plan=enterprise,region=eu', 'tier=a=b'])).toEqual({ plan: 'enterprise', region: 'eu', tier: 'a=b' });
+    expect(parseWhere(['plan=enterprise,region=eu', 'tier=a=b'])).toEqual({
+      plan: 'enterprise',
+      region: 'eu',
+      tier: 'a=b',
+    });
     expect(parseWhere(['plan='])).toEqual({ plan: '' });
     expect(message(() => parseWhere(['plan']))).toContain('not key=value');
     expect(message(() => parseWhere(['plan=a', 'plan=b']))).toContain('twice');
@@ -61,7 +74,9 @@ describe('schedule and delivery ids', () => {
     expect(profileScheduleId('acme', 'orders')).toBe('datashare:acme:orders');
     // With '-' as separator these two would collide.
     expect(profileScheduleId('a-b', 'c')).not.toBe(profileScheduleId('a', 'b-c'));
-    expect(whereScheduleId({ region: 'eu', plan: 'enterprise' }, 'orders')).toBe('datashare:where(plan=enterprise,region=eu):orders');
+    expect(whereScheduleId({ region: 'eu', plan: 'enterprise' }, 'orders')).toBe(
+      'datashare:where(plan=enterprise,region=eu):orders',
+    );
     expect(canonicalWhere({ a: 'x,b=y' })).not.toBe(canonicalWhere({ a: 'x', b: 'y' }));
   });
 
@@ -79,9 +94,9 @@ describe('schedule and delivery ids', () => {
   });
 
   it('reads the nominal time Temporal appends to a scheduled run id', () => {
-    expect(nominalTimeFromWorkflowId('datashare:acme:orders-2026-11-28T01:00:00Z', 'datashare:acme:orders')?.toISOString()).toBe(
-      '2026-11-28T01:00:00.000Z',
-    );
+    expect(
+      nominalTimeFromWorkflowId('datashare:acme:orders-2026-11-28T01:00:00Z', 'datashare:acme:orders')?.toISOString(),
+    ).toBe('2026-11-28T01:00:00.000Z');
     expect(nominalTimeFromWorkflowId('datashare:acme:orders', 'datashare:acme:orders')).toBeUndefined();
     expect(nominalTimeFromWorkflowId('other-2026-11-28T01:00:00Z', 'datashare:acme:orders')).toBeUndefined();
   });

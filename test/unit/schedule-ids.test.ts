@@ -58,8 +58,12 @@ describe('canonicalWhere', () => {
 
 describe('whereScheduleId', () => {
   it('wraps the canonical filter in where(…) before the dataset', () => {
-    expect(whereScheduleId({ region: 'eu', plan: 'enterprise' }, 'orders')).toBe('datashare:where(plan=enterprise,region=eu):orders');
-    expect(whereScheduleId({ plan: 'enterprise', region: 'eu' }, 'orders')).toBe(whereScheduleId({ region: 'eu', plan: 'enterprise' }, 'orders'));
+    expect(whereScheduleId({ region: 'eu', plan: 'enterprise' }, 'orders')).toBe(
+      'datashare:where(plan=enterprise,region=eu):orders',
+    );
+    expect(whereScheduleId({ plan: 'enterprise', region: 'eu' }, 'orders')).toBe(
+      whereScheduleId({ region: 'eu', plan: 'enterprise' }, 'orders'),
+    );
     expect(whereScheduleId({ k: 'a,b' }, 'orders')).toBe('datashare:where(k=a%2Cb):orders');
     expect(whereScheduleId({}, 'orders')).toBe('datashare:where():orders');
   });
@@ -83,7 +87,8 @@ describe('fnv1a32Hex', () => {
 
   it('writes 8 lowercase hex digits, leading zeros included', () => {
     expect(fnv1a32Hex('id110')).toBe('00719bf2');
-    for (const s of ['', 'a', 'id110', 'datashare:acme:orders\nacme', '🚀']) expect(fnv1a32Hex(s)).toMatch(/^[0-9a-f]{8}$/);
+    for (const s of ['', 'a', 'id110', 'datashare:acme:orders\nacme', '🚀'])
+      expect(fnv1a32Hex(s)).toMatch(/^[0-9a-f]{8}$/);
   });
 
   it('hashes UTF-16 code units, not UTF-8 bytes', () => {
@@ -131,7 +136,9 @@ describe('scheduled delivery ids', () => {
     // A retried or duplicated run of the same nominal time, even computed later or elsewhere.
     expect(scheduledDeliveryId('datashare:acme:orders', 'acme', new Date(t.getTime()))).toBe(id);
     expect(scheduledDeliveryId('datashare:acme:orders', 'acme', new Date(t.getTime() + 999))).toBe(id);
-    expect(scheduledDeliverySuffix('datashare:acme:orders', 'acme')).toBe(scheduledDeliverySuffix('datashare:acme:orders', 'acme'));
+    expect(scheduledDeliverySuffix('datashare:acme:orders', 'acme')).toBe(
+      scheduledDeliverySuffix('datashare:acme:orders', 'acme'),
+    );
     // The next second, another profile, another schedule of the same profile: another id.
     expect(scheduledDeliveryId('datashare:acme:orders', 'acme', new Date(t.getTime() + 1000))).not.toBe(id);
     expect(scheduledDeliveryId('datashare:acme:orders', 'globex', t)).not.toBe(id);
@@ -156,9 +163,12 @@ describe('nominalTimeFromWorkflowId', () => {
     expect(read(`${prefix}-2026-11-28T01:00:00.250Z`)).toBe('2026-11-28T01:00:00.250Z');
     expect(read(`${prefix}-2026-11-28T06:30:00+05:30`)).toBe('2026-11-28T01:00:00.000Z');
     expect(read(`${prefix}-2026-11-27T20:00:00-05:00`)).toBe('2026-11-28T01:00:00.000Z');
-    expect(nominalTimeFromWorkflowId('datashare:where(k=a%2Cb):orders-2026-11-28T01:00:00Z', 'datashare:where(k=a%2Cb):orders')?.toISOString()).toBe(
-      '2026-11-28T01:00:00.000Z',
-    );
+    expect(
+      nominalTimeFromWorkflowId(
+        'datashare:where(k=a%2Cb):orders-2026-11-28T01:00:00Z',
+        'datashare:where(k=a%2Cb):orders',
+      )?.toISOString(),
+    ).toBe('2026-11-28T01:00:00.000Z');
   });
 
   it('rejects ids of other schedules, and ids without a time', () => {

@@ -22,7 +22,9 @@ describe('explainUnreachable', () => {
       'cannot reach the metadata database at db.internal:5433 (ECONNREFUSED); it is set by DATABASE_URL: start that service, or point DATABASE_URL at it (for the local stack run: npm run stack:start)',
     );
     expect(e?.message).not.toContain('secret');
-    expect(explainUnreachable(netError('ENOTFOUND', 'replica.internal', 5432), config, undefined, env)?.service).toBe('source database');
+    expect(explainUnreachable(netError('ENOTFOUND', 'replica.internal', 5432), config, undefined, env)?.service).toBe(
+      'source database',
+    );
   });
 
   it('looks through the causes of fetch and dual-stack errors', () => {
@@ -42,7 +44,9 @@ describe('explainUnreachable', () => {
   });
 
   it('leaves other errors alone', () => {
-    expect(explainUnreachable(new Error('relation "x" does not exist'), config, 'source database', env)).toBeUndefined();
+    expect(
+      explainUnreachable(new Error('relation "x" does not exist'), config, 'source database', env),
+    ).toBeUndefined();
     expect(explainUnreachable(netError('ECONNREFUSED', '10.9.9.9', 1234), config, undefined, env)).toBeUndefined();
   });
 });

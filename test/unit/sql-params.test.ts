@@ -1,6 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { MissingPropertyError, ValidationError } from '../../common/errors';
-import { assertSingleSelect, bindNamedParams, namedParams, rewriteNamedParams, trimStatement } from '../../common/domain/sql-params';
+import {
+  assertSingleSelect,
+  bindNamedParams,
+  namedParams,
+  rewriteNamedParams,
+  trimStatement,
+} from '../../common/domain/sql-params';
 
 function validationMessage(fn: () => unknown): string {
   try {
@@ -19,7 +25,9 @@ describe('namedParams', () => {
   });
 
   it('skips casts and := assignments', () => {
-    expect(namedParams('SELECT x::int, y::"my type", f(a := 1), z ::text FROM t WHERE id = :id::bigint')).toEqual(['id']);
+    expect(namedParams('SELECT x::int, y::"my type", f(a := 1), z ::text FROM t WHERE id = :id::bigint')).toEqual([
+      'id',
+    ]);
   });
 
   it('skips string literals, with doubled-quote escapes', () => {
@@ -60,7 +68,9 @@ describe('namedParams', () => {
   });
 
   it('rejects psql-style quoted variables with a hint', () => {
-    expect(validationMessage(() => namedParams("SELECT * FROM t WHERE id = :'tenant_id'"))).toContain('write :tenant_id');
+    expect(validationMessage(() => namedParams("SELECT * FROM t WHERE id = :'tenant_id'"))).toContain(
+      'write :tenant_id',
+    );
     expect(validationMessage(() => namedParams('SELECT * FROM :"table_name"'))).toContain('write :table_name');
   });
 
@@ -129,9 +139,9 @@ describe('bindNamedParams', () => {
   });
 
   it('rejects positional parameters, with a hint', () => {
-    expect(validationMessage(() => bindNamedParams('SELECT * FROM t WHERE a = :a AND b = $1', { a: '1' }, 'acme'))).toContain(
-      '$1 is a positional parameter',
-    );
+    expect(
+      validationMessage(() => bindNamedParams('SELECT * FROM t WHERE a = :a AND b = $1', { a: '1' }, 'acme')),
+    ).toContain('$1 is a positional parameter');
   });
 });
 
@@ -156,7 +166,7 @@ describe('assertSingleSelect', () => {
     'VALUES (1), (2)',
     'TABLE orders',
     '(SELECT 1) UNION (SELECT 2)',
-    "SELECT ';' AS semi, $$;$$, \"a;b\" -- ;\n FROM t /* ; */",
+    'SELECT \';\' AS semi, $$;$$, "a;b" -- ;\n FROM t /* ; */',
     'SELECT 1;;',
     'SeLeCt :tenant_id',
   ])('accepts %j', (sql) => {

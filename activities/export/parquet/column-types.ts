@@ -39,9 +39,17 @@ async function resolve(client: PoolClient, types: { oid: number; typmod: number 
 
 /** The resolved Postgres type of every field, arrays with their element's (an array's typmod is its element's). */
 export async function resolveTypes(client: PoolClient, fields: ResultField[]): Promise<PgType[]> {
-  const top = await resolve(client, fields.map((f) => ({ oid: f.dataTypeID, typmod: f.dataTypeModifier })));
+  const top = await resolve(
+    client,
+    fields.map((f) => ({ oid: f.dataTypeID, typmod: f.dataTypeModifier })),
+  );
   const arrays = top.filter((t) => t.elem !== 0);
-  const elems = arrays.length ? await resolve(client, arrays.map((t) => ({ oid: t.elem, typmod: t.typmod }))) : [];
+  const elems = arrays.length
+    ? await resolve(
+        client,
+        arrays.map((t) => ({ oid: t.elem, typmod: t.typmod })),
+      )
+    : [];
   const elemOf = new Map(arrays.map((t, k) => [t.i, elems[k]]));
   return top.map((t) => {
     const e = elemOf.get(t.i);

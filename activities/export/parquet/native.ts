@@ -47,7 +47,9 @@ export function parquetAddon(): Addon {
   if (addon) return addon;
   const path = ROOTS.map((r) => join(r, ADDON)).find((p) => existsSync(p));
   if (!path) {
-    throw new Error(`the Parquet encoder is not built (${ADDON} is missing): run \`bash scripts/native/build.sh\` (npm test, demo and bench run it)`);
+    throw new Error(
+      `the Parquet encoder is not built (${ADDON} is missing): run \`bash scripts/native/build.sh\` (npm test, demo and bench run it)`,
+    );
   }
   // A .node file is a shared library: loaded as Node's require would, without a require().
   const loaded = { exports: {} };

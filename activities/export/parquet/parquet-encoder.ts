@@ -21,7 +21,11 @@ export const ROW_GROUP_ROWS = 122_880;
 export const ROW_GROUP_BYTES = 16 * 1024 * 1024;
 
 /** The plan of every column of a result, from its types alone. */
-async function planColumns(client: PoolClient, fields: ResultField[], keyColumns: string[]): Promise<ParquetColumnPlan[]> {
+async function planColumns(
+  client: PoolClient,
+  fields: ResultField[],
+  keyColumns: string[],
+): Promise<ParquetColumnPlan[]> {
   const types = await resolveTypes(client, fields);
   return fields.map((f, i) => planColumn(f.name, types[i], keyColumns.includes(f.name)));
 }
@@ -45,7 +49,10 @@ export const PARQUET: FormatEncoder = {
   sampleRowSql: 'datashare_src::text',
   async describeColumns(client: PoolClient, q: DatasetQuery, columns: Column[]): Promise<Column[]> {
     const bound = bindNamedParams(q.sql, q.properties, q.profileId);
-    const { fields } = await client.query({ text: `SELECT * FROM ${datasetTable(bound.text, q.window)} LIMIT 0`, values: bound.values });
+    const { fields } = await client.query({
+      text: `SELECT * FROM ${datasetTable(bound.text, q.window)} LIMIT 0`,
+      values: bound.values,
+    });
     const plans = await planColumns(client, fields, q.keyColumns);
     return columns.map((c, i) => ({ ...c, parquet: plans[i].parquet }));
   },
@@ -59,7 +66,11 @@ export const PARQUET: FormatEncoder = {
     const where = await rangeCondition(client, q.keyColumns, source.keyTypes, source.range);
     const order = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');
     const select = plans
-      .map((c) => (c.castToText ? `datashare_src.${quoteIdent(c.name)}::text AS ${quoteIdent(c.name)}` : `datashare_src.${quoteIdent(c.name)}`))
+      .map((c) =>
+        c.castToText
+          ? `datashare_src.${quoteIdent(c.name)}::text AS ${quoteIdent(c.name)}`
+          : `datashare_src.${quoteIdent(c.name)}`,
+      )
       .join(', ');
     const encoder = new addon.ParquetEncoder(
       plans.map((c) => ({
@@ -70,7 +81,12 @@ export const PARQUET: FormatEncoder = {
         dictionary: c.dictionary,
         key: c.key,
       })),
-      { codec: codecOf(source.compression), createdBy: createdBy(), rowGroupRows: ROW_GROUP_ROWS, rowGroupBytes: ROW_GROUP_BYTES },
+      {
+        codec: codecOf(source.compression),
+        createdBy: createdBy(),
+        rowGroupRows: ROW_GROUP_ROWS,
+        rowGroupBytes: ROW_GROUP_BYTES,
+      },
     );
     const copySql = `COPY (SELECT ${select} FROM ${from} ${where} ORDER BY ${order}) TO STDOUT WITH (FORMAT binary)`;
     return new ParquetRange(client.query(new CopyOutBlocks(copySql, blocks)), encoder, blocks, source.hint);

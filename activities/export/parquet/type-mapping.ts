@@ -87,7 +87,7 @@ const NUMERIC = 1700;
 function numericModifier(typmod: number): { precision: number; scale: number } | undefined {
   if (typmod < 4) return undefined;
   const m = typmod - 4;
-  const scale = (m & 0xffff) << 16 >> 16;
+  const scale = ((m & 0xffff) << 16) >> 16;
   return { precision: (m >> 16) & 0xffff, scale };
 }
 
@@ -104,10 +104,13 @@ function scalarOf(t: PgType): Scalar | undefined {
   if (t.name === 'citext') return { kind: 'text' };
   if (t.oid === NUMERIC) {
     const m = numericModifier(t.typmod);
-    if (m && m.precision <= MAX_DECIMAL_PRECISION && m.scale >= 0 && m.scale <= m.precision) return { kind: 'decimal', ...m };
+    if (m && m.precision <= MAX_DECIMAL_PRECISION && m.scale >= 0 && m.scale <= m.precision)
+      return { kind: 'decimal', ...m };
     return {
       kind: 'numeric_text',
-      note: m ? `exact text of numeric(${m.precision},${m.scale}): beyond DECIMAL(38)` : 'exact text of numeric without a precision',
+      note: m
+        ? `exact text of numeric(${m.precision},${m.scale}): beyond DECIMAL(38)`
+        : 'exact text of numeric without a precision',
     };
   }
   const kind = SCALARS[t.oid];
@@ -187,7 +190,11 @@ export function planColumn(name: string, type: PgType, key: boolean): ParquetCol
   }
   const inner = parquetTypeOf(scalar);
   const parquet: ParquetColumnType = element
-    ? { physical: inner.physical, logical: `LIST<${inner.logical ?? inner.physical}>`, ...(scalar.note ? { note: `elements: ${scalar.note}` } : {}) }
+    ? {
+        physical: inner.physical,
+        logical: `LIST<${inner.logical ?? inner.physical}>`,
+        ...(scalar.note ? { note: `elements: ${scalar.note}` } : {}),
+      }
     : { ...inner, ...(scalar.note ? { note: scalar.note } : {}) };
   return {
     name,
