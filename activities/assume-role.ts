@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/infra/aws';
 import { roleSessionName } from '../common/infra/aws';
 import { destinationFromProperties } from '../common/domain/destination';
-import { recordAssumedRole } from '../common/store/deliveries';
+import { recordAssumedRole } from '../common/store/delivery-progress';
 import { getProfile } from '../common/store/profiles';
 import type { AssumedRole } from '../common/contracts/delivery';
 import { DatashareError } from '../common/errors';

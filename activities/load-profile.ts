@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { deliverableDestination } from '../common/domain/destination';
 import { getDataset } from '../common/store/datasets';
-import { setDeliveryTarget } from '../common/store/deliveries';
+import { setDeliveryTarget } from '../common/store/delivery-progress';
 import { getProfile } from '../common/store/profiles';
 import type { DeliveryInput, DeliveryTarget } from '../common/contracts/delivery';
 

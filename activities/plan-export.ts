@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { Pool } from 'pg';
-import { recordPlan } from '../common/store/deliveries';
+import { recordPlan } from '../common/store/delivery-progress';
 import { keptPlan, loadRange, saveRanges } from '../common/store/export-state';
 import type { Compression, ExportPlan, Format } from '../common/contracts/delivery';
 import { loadDeliveryQuery } from './export/delivery-query';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { failDelivery } from '../common/store/deliveries';
+import { failDelivery } from '../common/store/delivery-progress';
 
 export interface RecordFailureInput {
   deliveryId: string;

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/infra/aws';
 import { roleS3 } from '../common/infra/aws';
 import { destinationFromProperties } from '../common/domain/destination';
-import { findFile } from '../common/store/deliveries';
+import { findFile } from '../common/store/delivery-progress';
 import { loadRange } from '../common/store/export-state';
 import { fileExtension, type DeliveredFile, type UploadFileInput } from '../common/contracts/delivery';
 import { loadDeliveryQuery } from './export/delivery-query';

@@ -1,6 +1,6 @@
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Pool } from 'pg';
-import { recordUnaborted } from '../../common/store/deliveries';
+import { recordUnaborted } from '../../common/store/delivery-progress';
 import { awsErrorName } from '../failures/aws-errors';
 
 /**

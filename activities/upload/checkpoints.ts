@@ -1,7 +1,7 @@
 import type { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { DeliveredFile } from '../../common/contracts/delivery';
-import { recordFile, recordProgress } from '../../common/store/deliveries';
+import { recordFile, recordProgress } from '../../common/store/delivery-progress';
 import {
   asCheckpoint,
   clearCheckpoint,

@@ -13,6 +13,7 @@ import { newDeliveryId } from '../../common/domain/ids';
 import { ConflictError, DatashareError, ValidationError } from '../../common/errors';
 import { getDataset } from '../../common/store/datasets';
 import * as store from '../../common/store/deliveries';
+import * as progress from '../../common/store/delivery-progress';
 import { getProfile } from '../../common/store/profiles';
 import { deliveryWorkflow } from '../../workflows';
 import { checkCompression, checkFormat, checkFormatCompression } from './file-format';
@@ -108,7 +109,7 @@ export class Deliveries {
       const desc = await temporal.workflow.getHandle(view.workflowId).describe();
       const status = desc.status.name;
       if (status === 'TERMINATED' || status === 'TIMED_OUT') {
-        await store.failDelivery(metaPool, id, 'failed', {
+        await progress.failDelivery(metaPool, id, 'failed', {
           type: status,
           message: `the workflow was ${status.toLowerCase()} in Temporal`,
         });
@@ -172,7 +173,7 @@ export class Deliveries {
     await this.waitForRunToClose(view.workflowId);
     if (!(await store.restartDelivery(metaPool, id)))
       throw new ConflictError(`delivery ${id} changed state meanwhile; look again with: datashare delivery ${id}`);
-    const maxFileBytes = await store.plannedMaxFileBytes(metaPool, id);
+    const maxFileBytes = await progress.plannedMaxFileBytes(metaPool, id);
     const input: DeliveryInput = {
       deliveryId: id,
       profileId: view.profileId,
@@ -239,7 +240,7 @@ export class Deliveries {
     } catch (e) {
       const taken = e instanceof WorkflowExecutionAlreadyStartedError;
       const message = taken && refusal.recordConflict ? refusal.conflict : String(e);
-      await store.failDelivery(this.deps.metaPool, input.deliveryId, 'failed', { type: refusal.errorType, message });
+      await progress.failDelivery(this.deps.metaPool, input.deliveryId, 'failed', { type: refusal.errorType, message });
       if (taken) throw new ConflictError(refusal.conflict);
       throw e;
     }
