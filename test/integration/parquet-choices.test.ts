@@ -47,6 +47,7 @@ describe('Parquet: values the schema cannot hold', () => {
       sql: `SELECT tenant, id, ${select} FROM ${table} WHERE ${where}`,
       keyColumns: ['tenant', 'id'],
       format: 'parquet',
+      sameForEveryone: true,
     });
     const d = await h.ds.waitForDelivery((await h.ds.share(profile, dataset)).id, undefined, 200);
     const attempts = await activityAttempts(h.temporal, workflowIdFor(d.id));

@@ -149,7 +149,12 @@ describe('Parquet read back by pyarrow and DuckDB, value for value', () => {
 
   it('delivers files both readers read back exactly, with types, statistics and a manifest', async () => {
     const dataset = uniqueName('pq-awkward');
-    await h.ds.setDataset(dataset, { sql: `SELECT * FROM ${table}`, keyColumns: ['id'], format: 'parquet' });
+    await h.ds.setDataset(dataset, {
+      sql: `SELECT * FROM ${table}`,
+      keyColumns: ['id'],
+      format: 'parquet',
+      sameForEveryone: true,
+    });
     expect((await h.ds.getDataset(dataset)).compression).toBe('snappy');
     // Small files, so that the delivery has several (row 2's 1 MiB bytea weighs on the sample).
     const d = await h.ds.waitForDelivery(
