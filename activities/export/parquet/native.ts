@@ -1,17 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ParquetKind } from './type-mapping';
+import type { ParquetColumnPlan } from './type-mapping';
 
-/** A column as the native encoder takes it (native/parquet/src/lib.rs, `ParquetColumn`). */
-export interface NativeColumn {
-  name: string;
-  kind: ParquetKind;
-  list: boolean;
-  precision?: number;
-  scale?: number;
-  dictionary: boolean;
-  key: boolean;
-}
+/** A column as the native encoder takes it (native/parquet/src/lib.rs, `ParquetColumn`): the plan without what only SQL and the manifest use. */
+export type NativeColumn = Omit<ParquetColumnPlan, 'castToText' | 'parquet'>;
 
 export interface NativeOptions {
   codec: 'snappy' | 'zstd' | 'gzip' | 'none';
