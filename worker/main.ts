@@ -48,7 +48,8 @@ export async function runWorker(
   const config = loadConfig();
   const noteDbError = (e: Error): void =>
     void process.stderr.write(`datashare worker: database connection lost (${e.message}); reconnecting on next use\n`);
-  const metaPool = createPool(config.databaseUrl, 10, noteDbError);
+  // No connect deadline: activities wait their turn for the pool under load; their own timeouts bound them.
+  const metaPool = createPool(config.databaseUrl, 10, noteDbError, undefined, 0);
   // Always a pool of its own, even on the same database: the cap counts source connections alone,
   // and their application_name shows them in pg_stat_activity.
   const maxSource = opts.maxSourceConnections ?? maxSourceConnections();

@@ -37,6 +37,8 @@ export function parseEnvFile(text: string): Record<string, string> {
     if (!m) continue;
     let v = m[2];
     if ((v.startsWith("'") && v.endsWith("'")) || (v.startsWith('"') && v.endsWith('"'))) v = v.slice(1, -1);
+    // start.sh writes values with bash's printf %q: a path with a space comes as `my\ clone`.
+    else v = v.replace(/\\(.)/g, '$1');
     out[m[1]] = v;
   }
   return out;
@@ -52,7 +54,7 @@ export function useLocalStackIfUnconfigured(env: NodeJS.ProcessEnv, say: (line: 
   const file = env.DATASHARE_STACK_DIR ? join(env.DATASHARE_STACK_DIR, 'env') : root && join(root, '.stack', 'env');
   if (!file || !existsSync(file)) return undefined;
   const settings = parseEnvFile(readFileSync(file, 'utf8'));
-  for (const [k, v] of Object.entries(settings)) if (env[k] === undefined) env[k] = v;
+  for (const [k, v] of Object.entries(settings)) if (!env[k]) env[k] = v;
   say(
     `datashare: using the local stack's settings from ${file} (set DATABASE_URL, TEMPORAL_ADDRESS or AWS_ENDPOINT_URL to use others)`,
   );

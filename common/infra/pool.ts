@@ -13,12 +13,17 @@ export function createPool(
   max: number,
   onError: (e: Error) => void = () => undefined,
   applicationName?: string,
+  /**
+   * pg waits forever for a connection by default: a dead database would hang every command.
+   * pg applies the same limit to waiting in the pool's own queue, so a worker, whose
+   * activities queue for connections under load, passes 0 (its activities have timeouts).
+   */
+  connectionTimeoutMillis: number = connectTimeoutMs(),
 ): Pool {
-  // pg waits forever for a connection by default: a dead database would hang every command.
   const pool = new Pool({
     connectionString,
     max,
-    connectionTimeoutMillis: connectTimeoutMs(),
+    connectionTimeoutMillis,
     ...(applicationName ? { application_name: applicationName } : {}),
   });
   pool.on('error', onError);

@@ -108,7 +108,8 @@ export async function startHarness(opts: {
   const pool = createPool(config.databaseUrl, 6);
   const aws = observedAws();
   const sourcePool = opts.source
-    ? createPool(config.sourceDatabaseUrl, opts.source.maxConnections, () => undefined, opts.source.applicationName)
+    ? // Deliberately larger than the cap: the worker's gate, not pg's own pool size, must hold the line.
+      createPool(config.sourceDatabaseUrl, opts.source.maxConnections * 3, () => undefined, opts.source.applicationName)
     : pool;
   const { worker, connection: workerConnection } = await createWorker({
     config,
