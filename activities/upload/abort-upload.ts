@@ -1,5 +1,6 @@
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Pool } from 'pg';
+import { ownerParams } from '../../common/domain/bucket-safety';
 import { recordUnaborted } from '../../common/store/delivery-progress';
 import { awsErrorName } from '../failures/aws-errors';
 
@@ -23,7 +24,7 @@ export async function abortUpload(
         Bucket: bucket,
         Key: key,
         UploadId: uploadId,
-        ExpectedBucketOwner: bucketOwner,
+        ...ownerParams({ bucketOwner }),
       }),
     );
     return true;

@@ -1,3 +1,4 @@
+import { KMS_ACTIONS } from '../../common/domain/policy';
 import { ApplicationFailure } from '@temporalio/common';
 import { DatashareError } from '../../common/errors';
 import { awsErrorName, awsMessage, isNoSuchBucket, isS3AccessDenied } from '../failures/aws-errors';
@@ -13,7 +14,7 @@ export function s3Failure(e: unknown, target: WriteTarget, key: string, operatio
   if (isS3AccessDenied(e)) {
     const prefix = prefixOf(target.folder);
     const kms = target.encryption?.kmsKey
-      ? ` (and kms:GenerateDataKey* and kms:Decrypt on ${target.encryption.kmsKey.arn})`
+      ? ` (and ${KMS_ACTIONS.join(' and ')} on ${target.encryption.kmsKey.arn})`
       : '';
     return toFailure(
       new DatashareError(

@@ -8,7 +8,7 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Pool } from 'pg';
 import { createAwsAccess } from '../../common/infra/aws';
-import { loadConfig, type Config } from '../../common/infra/config';
+import { awsEndpoint, loadConfig, type Config } from '../../common/infra/config';
 import { createPool } from '../../common/infra/pool';
 import { explainUnreachable, type Service } from '../../common/infra/service-errors';
 import { migrationStatus } from '../../common/store/migrate';
@@ -169,8 +169,8 @@ async function checkAws(config: Config, env: NodeJS.ProcessEnv, checks: DoctorCh
   } finally {
     sts.destroy();
   }
-  const s3 = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  const stsUrl = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
+  const s3 = awsEndpoint('S3', env)?.url;
+  const stsUrl = awsEndpoint('STS', env)?.url;
   const describe = (u: string | undefined, service: string): string =>
     u ? u : `AWS's own ${service} endpoint for each region`;
   if (!s3) {

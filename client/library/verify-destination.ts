@@ -1,3 +1,4 @@
+import { KMS_ACTIONS } from '../../common/domain/policy';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { randomBytes } from 'node:crypto';
@@ -124,7 +125,7 @@ export async function verifyDestination(aws: AwsAccess, profileId: string, d: S3
       status: 'fail',
       detail:
         `${errText(e)} writing s3://${d.bucket}/${markerKey}. The role's permissions policy must allow s3:PutObject${d.acl ? ' and s3:PutObjectAcl' : ''} on arn:${d.partition}:s3:::${d.bucket}/${d.prefix}*` +
-        `${d.encryption?.kmsKey ? `, and kms:GenerateDataKey* and kms:Decrypt on ${d.encryption.kmsKey.arn}` : ''} (see: datashare profile policy ${profileId})`,
+        `${d.encryption?.kmsKey ? `, and ${KMS_ACTIONS.join(' and ')} on ${d.encryption.kmsKey.arn}` : ''} (see: datashare profile policy ${profileId})`,
     });
     return { profileId, ok: false, checks };
   } finally {

@@ -170,7 +170,8 @@ export function buildPolicies(dest: S3Destination, sharerPrincipalArn: string): 
 }
 
 /** SSE-KMS: GenerateDataKey for each object and Decrypt, which multipart uploads need to combine their parts. */
-const KMS_ACTIONS = ['kms:GenerateDataKey*', 'kms:Decrypt'];
+/** What writing SSE-KMS objects needs on the key (Decrypt for multipart uploads). */
+export const KMS_ACTIONS = ['kms:GenerateDataKey*', 'kms:Decrypt'];
 
 /**
  * The role's permission on the end user's key, and, for a key in another account,

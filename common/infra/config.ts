@@ -23,5 +23,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * names, so path-style addressing follows from setting one.
  */
 export function s3UsesPathStyle(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+  return awsEndpoint('S3', env) !== undefined;
+}
+
+/** A custom endpoint for one AWS service, as the SDK reads it (the service's own variable first), and which variable set it. */
+export function awsEndpoint(
+  service: 'S3' | 'STS',
+  env: NodeJS.ProcessEnv = process.env,
+): { url: string; variable: string } | undefined {
+  const own = `AWS_ENDPOINT_URL_${service}`;
+  if (env[own]) return { url: env[own], variable: own };
+  return env.AWS_ENDPOINT_URL ? { url: env.AWS_ENDPOINT_URL, variable: 'AWS_ENDPOINT_URL' } : undefined;
 }

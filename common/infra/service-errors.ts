@@ -7,7 +7,7 @@
  * configured addresses, so no call site has to wrap its own errors.
  */
 import { DatashareError } from '../errors';
-import type { Config } from './config';
+import { awsEndpoint, type Config } from './config';
 
 export type Service = 'metadata database' | 'source database' | 'Temporal' | 'S3' | 'STS';
 
@@ -70,18 +70,10 @@ export function configuredEndpoints(config: Config, env: NodeJS.ProcessEnv = pro
   add('metadata database', hostPort(config.databaseUrl, '5432'), 'DATABASE_URL');
   add('source database', hostPort(config.sourceDatabaseUrl, '5432'), 'SOURCE_DATABASE_URL');
   add('Temporal', config.temporalAddress, 'TEMPORAL_ADDRESS');
-  const s3 = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  const sts = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
-  add(
-    'S3',
-    s3 && hostPort(s3, s3.startsWith('https:') ? '443' : '80'),
-    env.AWS_ENDPOINT_URL_S3 ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL',
-  );
-  add(
-    'STS',
-    sts && hostPort(sts, sts.startsWith('https:') ? '443' : '80'),
-    env.AWS_ENDPOINT_URL_STS ? 'AWS_ENDPOINT_URL_STS' : 'AWS_ENDPOINT_URL',
-  );
+  for (const service of ['S3', 'STS'] as const) {
+    const ep = awsEndpoint(service, env);
+    if (ep) add(service, hostPort(ep.url, ep.url.startsWith('https:') ? '443' : '80'), ep.variable);
+  }
   return out;
 }
 
