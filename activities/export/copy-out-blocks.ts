@@ -33,6 +33,14 @@ const HEADER_BYTES = 5;
 export class CopyOutBlocks extends Readable implements Submittable {
   /** Rows COPY reported in its CommandComplete, once finished. */
   rowCount = 0;
+  /**
+   * CopyData messages seen so far. Postgres sends each output line (a row, or the
+   * header) as one message, so this counts rows for free: the alternative, finding
+   * row ends in the bytes, has to track CSV quoting and cost more CPU than the rest
+   * of the export on quote-heavy text. It runs at most a block ahead of the blocks
+   * pushed.
+   */
+  messages = 0;
   private connection: Connection | undefined;
   private pgDataHandler: ((chunk: Buffer) => void) | undefined;
   /** Whether this holds the socket (between submit and hand-back). */
@@ -141,7 +149,11 @@ export class CopyOutBlocks extends Readable implements Submittable {
         this.code = this.header[0];
         this.remaining = this.header.readUInt32BE(1) - 4;
       }
-      if (this.code === COPY_DATA || SKIPPED.has(this.code)) continue;
+      if (this.code === COPY_DATA) {
+        this.messages++;
+        continue;
+      }
+      if (SKIPPED.has(this.code)) continue;
       this.append(chunk, w);
       // Built only here, off the per-row path.
       const unread = (): Buffer =>

@@ -4,7 +4,6 @@ import type { BufferPool } from './buffer-pool';
 import { CopyOutBlocks } from './copy-out-blocks';
 import type { EncodedRange, FormatEncoder, RangeSource } from './format-encoder';
 import { rangeCondition } from './key-ranges';
-import { LineCounter } from './line-counter';
 import { datasetTable, inlineParamsAsSettings, quoteIdent } from './source-query';
 
 /** A text format that Postgres's COPY writes by itself: what to select per row, and the COPY options. */
@@ -17,8 +16,6 @@ interface CopyTextFormat {
   options: string;
   /** Lines before the first row. */
   headerLines: number;
-  /** Whether a newline inside quotes belongs to the field (CSV), or every newline ends a row. */
-  quotedNewlines: boolean;
   sampleRowSql: string;
 }
 
@@ -29,7 +26,6 @@ export const CSV = copyTextEncoder({
   select: '*',
   options: 'FORMAT csv, HEADER',
   headerLines: 1,
-  quotedNewlines: true,
   sampleRowSql: 'datashare_src::text',
 });
 
@@ -44,7 +40,6 @@ export const JSONL = copyTextEncoder({
   select: 'row_to_json(datashare_src)',
   options: "FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01'",
   headerLines: 0,
-  quotedNewlines: false,
   sampleRowSql: 'row_to_json(datashare_src)::text',
 });
 
@@ -65,30 +60,22 @@ function copyTextEncoder(f: CopyTextFormat): FormatEncoder {
   };
 }
 
-/** The blocks of one COPY, counted as they pass: whole buffers of the pool, the last maybe shorter. */
+/** The blocks of one COPY: whole buffers of the pool, the last maybe shorter; its rows are COPY's own messages. */
 class CopyTextRange implements EncodedRange {
-  private lines = 0;
-  private readonly counter: LineCounter;
-
   constructor(
     private readonly stream: CopyOutBlocks,
     private readonly f: CopyTextFormat,
-  ) {
-    this.counter = new LineCounter(f.quotedNewlines);
-  }
+  ) {}
 
   get rowsRead(): number {
-    return this.lines - this.f.headerLines;
+    return Math.max(0, this.stream.messages - this.f.headerLines);
   }
 
   get rowsSent(): number {
     return this.stream.rowCount;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    for await (const block of this.stream as AsyncIterable<Buffer>) {
-      this.lines += this.counter.count(block);
-      yield block;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return (this.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
 }

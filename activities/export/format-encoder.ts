@@ -61,7 +61,7 @@ export interface RangeSource {
 
 /** One range's bytes in file order, with the count of rows they hold. */
 export interface EncodedRange extends AsyncIterable<Buffer> {
-  /** Rows in the bytes yielded so far (a header is not a row). */
+  /** Rows read so far (a header is not a row); it may run up to a block ahead of the bytes yielded. */
   readonly rowsRead: number;
   /** Rows the source reports having sent, known once iteration has ended: a guard against a reader that lost or invented rows. */
   readonly rowsSent: number;

@@ -24,7 +24,7 @@ describe('CopyOutBlocks against PostgreSQL', () => {
     await pool?.end();
   });
 
-  it('yields what COPY writes, in blocks of the asked size, and leaves the connection usable', async () => {
+  it('yields what COPY writes, in blocks of the asked size, counts its rows, and leaves the connection usable', async () => {
     const expected = await copyCsv(pool, query);
     const client = await pool.connect();
     try {
@@ -38,6 +38,8 @@ describe('CopyOutBlocks against PostgreSQL', () => {
       expect(Buffer.concat(chunks).equals(expected)).toBe(true);
       await new Promise((r) => setImmediate(r));
       expect(stream.rowCount).toBe(30009);
+      // One message per output line, the header included, whatever newlines and quotes the rows hold.
+      expect(stream.messages).toBe(30009 + 1);
       expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows[0].one).toBe(1);
     } finally {
       client.release();

@@ -99,6 +99,8 @@ describe('CopyOutBlocks', () => {
       expect(chunks.slice(0, -1).every((c) => c.length === 97)).toBe(true);
       // The stream ends at ReadyForQuery, so Postgres's row count is known by then.
       expect(stream.rowCount).toBe(60);
+      // Rows are counted as messages, never from the bytes (a Notice between them is not one).
+      expect(stream.messages, `cut at ${cut}`).toBe(60);
       // What follows CopyDone goes back to pg whole, for it to read CommandComplete and ReadyForQuery.
       expect(handedBack().equals(AFTER_COPY), `cut at ${cut}`).toBe(true);
     }
@@ -110,6 +112,7 @@ describe('CopyOutBlocks', () => {
     const { connection } = fakeConnection(wire, cuts, () => stream);
     stream.submit(connection);
     expect(Buffer.concat(await drain(stream)).equals(expected)).toBe(true);
+    expect(stream.messages).toBe(60);
   });
 
   it('hands an ErrorResponse back to pg intact, wherever it is cut', async () => {

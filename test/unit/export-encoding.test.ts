@@ -1,24 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { LineCounter } from '../../activities/export/line-counter';
 import { BufferPool } from '../../activities/export/buffer-pool';
 import { PartEncoder } from '../../activities/export/part-encoder';
 import { buildManifest } from '../../activities/manifest/build-manifest';
-
-describe('LineCounter', () => {
-  it('counts CSV rows, ignoring newlines inside quoted fields, across chunk boundaries', () => {
-    const csv = Buffer.from('id,txt\n1,"a\nb"\n2,"say ""hi""\r\nthere"\n3,plain\n');
-    for (let cut = 1; cut < csv.length; cut++) {
-      const c = new LineCounter(true);
-      expect(c.count(csv.subarray(0, cut)) + c.count(csv.subarray(cut))).toBe(4);
-    }
-  });
-
-  it('counts JSON Lines by newline', () => {
-    const c = new LineCounter(false);
-    expect(c.count(Buffer.from('{"a":"\\n"}\n{"b":"\\""}\n'))).toBe(2);
-  });
-});
 
 describe('PartEncoder', () => {
   it('emits parts of at least the part size whose gzip members concatenate to the input', async () => {
