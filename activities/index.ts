@@ -18,7 +18,7 @@ import { registerDeliveries } from './register-deliveries';
 import { encoderPools } from './export/part-encoder';
 import { historySafe } from './failures/to-failure';
 import { FileSlots } from './upload/file-slots';
-import { DEFAULT_MAX_SOURCE_CONNECTIONS, SourceConnections } from '../common/infra/source-connections';
+import { maxSourceConnections, SourceConnections } from '../common/infra/source-connections';
 
 export interface ActivityDeps {
   /** Our metadata database (profiles, datasets, deliveries). */
@@ -32,8 +32,12 @@ export interface ActivityDeps {
   partsInFlight?: number;
   /** Files this worker exports at once (default 2). */
   maxConcurrentFiles?: number;
-  /** Connections to the source database this worker holds at most (default DEFAULT_MAX_SOURCE_CONNECTIONS). */
+  /** Connections to the source database this worker holds at most (default: files × connections per file + 2). */
   maxSourceConnections?: number;
+  /** Source connections one file reads over at once (default 1; the worker passes its setting). */
+  connectionsPerFile?: number;
+  /** Raw bytes per key slice of a file read over several connections (default SLICE_BYTES). */
+  sliceBytes?: number;
   /** The source's URL, to cancel a query that passed its first-row deadline from a connection of its own. */
   sourceDatabaseUrl?: string;
 }
@@ -46,10 +50,11 @@ export function createActivities(deps: ActivityDeps) {
   const maxFiles = deps.maxConcurrentFiles ?? 2;
   const slots = new FileSlots(maxFiles);
   // Sized for the files the slots allow, so the next file reuses a finished one's buffers.
-  const pools = encoderPools(partBytes, maxFiles, deps.partsInFlight ?? 2);
+  const perFile = deps.connectionsPerFile ?? 1;
+  const pools = encoderPools(partBytes, maxFiles, deps.partsInFlight ?? 2, 2, undefined, perFile);
   const source = new SourceConnections(
     deps.sourcePool,
-    deps.maxSourceConnections ?? DEFAULT_MAX_SOURCE_CONNECTIONS,
+    deps.maxSourceConnections ?? maxSourceConnections({}, maxFiles, perFile),
     deps.sourceDatabaseUrl,
   );
   const gated = { ...deps, sourcePool: source };
@@ -65,7 +70,7 @@ export function createActivities(deps: ActivityDeps) {
       const beat = setInterval(() => ctx.heartbeat(ctx.info.heartbeatDetails), 5000);
       const release = await slots.acquire().finally(() => clearInterval(beat));
       try {
-        return await uploadFile({ ...gated, partBytes, pools }, input);
+        return await uploadFile({ ...gated, partBytes, pools, connectionsPerFile: perFile }, input);
       } finally {
         release();
       }

@@ -26,6 +26,10 @@ export interface UploadDeps {
   partsInFlight?: number;
   /** The worker's export buffers, shared by its files (see encoderPools). */
   pools: EncoderPools;
+  /** Source connections one file reads over at once (default 1). */
+  connectionsPerFile?: number;
+  /** Raw bytes per key slice when it does (tests make it small to slice small tables). */
+  sliceBytes?: number;
 }
 
 const HEARTBEAT_EVERY_MS = 5000;

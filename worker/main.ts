@@ -4,7 +4,7 @@ import { createAwsAccess } from '../common/infra/aws';
 import { loadConfig } from '../common/infra/config';
 import { assertMigrated } from '../common/store/migrate';
 import { createWorker } from './create-worker';
-import { maxSourceConnections, SOURCE_APPLICATION_NAME } from '../common/infra/source-connections';
+import { connectionsPerFile, maxSourceConnections, SOURCE_APPLICATION_NAME } from '../common/infra/source-connections';
 
 /** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals). */
 const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -42,7 +42,7 @@ function traceMemory(): NodeJS.Timeout | undefined {
 }
 
 export async function runWorker(
-  opts: { maxConcurrentFiles?: number; maxSourceConnections?: number } = {},
+  opts: { maxConcurrentFiles?: number; maxSourceConnections?: number; connectionsPerFile?: number } = {},
 ): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(logLevel()) });
   const config = loadConfig();
@@ -52,7 +52,9 @@ export async function runWorker(
   const metaPool = createPool(config.databaseUrl, 10, noteDbError, undefined, 0);
   // Always a pool of its own, even on the same database: the cap counts source connections alone,
   // and their application_name shows them in pg_stat_activity.
-  const maxSource = opts.maxSourceConnections ?? maxSourceConnections();
+  const perFile = opts.connectionsPerFile ?? connectionsPerFile();
+  const maxSource =
+    opts.maxSourceConnections ?? maxSourceConnections(process.env, opts.maxConcurrentFiles ?? 2, perFile);
   const sourcePool = createPool(config.sourceDatabaseUrl, maxSource, noteDbError, SOURCE_APPLICATION_NAME);
   try {
     await assertMigrated(metaPool);
@@ -62,6 +64,7 @@ export async function runWorker(
         metaPool,
         sourcePool,
         maxSourceConnections: maxSource,
+        connectionsPerFile: perFile,
         sourceDatabaseUrl: config.sourceDatabaseUrl,
         aws: createAwsAccess(),
         ...partSettings(),

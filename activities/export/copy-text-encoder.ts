@@ -1,7 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { Format } from '../../common/contracts/delivery';
-import type { BufferPool } from './buffer-pool';
-import { CopyOutBlocks } from './copy-out-blocks';
+import type { CopyStream, RunCopy } from './copy-query';
 import type { EncodedRange, FormatEncoder, RangeSource } from './format-encoder';
 import { rangeCondition } from './key-ranges';
 import { datasetTable, inlineParamsAsSettings, quoteIdent } from './source-query';
@@ -12,7 +11,7 @@ interface CopyTextFormat {
   contentType: string;
   /** The select list over the row `datashare_src`. */
   select: string;
-  /** COPY's WITH options. */
+  /** COPY's WITH options, without HEADER. */
   options: string;
   /** Lines before the first row. */
   headerLines: number;
@@ -24,7 +23,7 @@ export const CSV = copyTextEncoder({
   format: 'csv',
   contentType: 'text/csv; charset=utf-8',
   select: '*',
-  options: 'FORMAT csv, HEADER',
+  options: 'FORMAT csv',
   headerLines: 1,
   sampleRowSql: 'datashare_src::text',
 });
@@ -49,13 +48,21 @@ function copyTextEncoder(f: CopyTextFormat): FormatEncoder {
     contentType: f.contentType,
     compressesInside: false,
     sampleRowSql: f.sampleRowSql,
-    async open(client: PoolClient, source: RangeSource, blocks: BufferPool): Promise<EncodedRange> {
+    async open(client: PoolClient, source: RangeSource, _blocks: unknown, copy: RunCopy): Promise<EncodedRange> {
       const { q } = source;
       const sql = await inlineParamsAsSettings(client, q);
       const where = await rangeCondition(client, q.keyColumns, source.keyTypes, source.range);
       const order = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');
-      const copySql = `COPY (SELECT ${f.select} FROM ${datasetTable(sql, q.window)} ${where} ORDER BY ${order}) TO STDOUT WITH (${f.options})`;
-      return new CopyTextRange(client.query(new CopyOutBlocks(copySql, blocks)), f);
+      const stream = await copy({
+        select: f.select,
+        from: datasetTable(sql, q.window),
+        where,
+        order,
+        options: f.options,
+        header: f.headerLines > 0,
+        binary: false,
+      });
+      return new CopyTextRange(stream, f);
     },
   };
 }
@@ -63,7 +70,7 @@ function copyTextEncoder(f: CopyTextFormat): FormatEncoder {
 /** The blocks of one COPY: whole buffers of the pool, the last maybe shorter; its rows are COPY's own messages. */
 class CopyTextRange implements EncodedRange {
   constructor(
-    private readonly stream: CopyOutBlocks,
+    private readonly stream: CopyStream,
     private readonly f: CopyTextFormat,
   ) {}
 

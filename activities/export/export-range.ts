@@ -4,6 +4,7 @@ import type { Compression } from '../../common/contracts/delivery';
 import { FileTally, type CutPart } from './file-tally';
 import type { FormatEncoder, RangeSource } from './format-encoder';
 import { BLOCK_BYTES, PartEncoder, type EncoderPools } from './part-encoder';
+import { rangeCopy } from './range-copy';
 import { asQueryError, beginReadOnly } from './source-query';
 import type { SourceConnector } from '../../common/infra/source-connections';
 import { firstOutputDeadline, isCancelled, queryTimeout } from './statement-timeout';
@@ -14,6 +15,10 @@ export interface ExportDeps {
   pools: EncoderPools;
   /** Target size of one part, after compression. */
   partBytes: number;
+  /** Source connections one file may read over at once (range-copy.ts); default 1. */
+  connectionsPerFile?: number;
+  /** Raw bytes per slice of the key when a file is read over several connections (key-slices.ts). */
+  sliceBytes?: number;
 }
 
 export interface RangeExport extends RangeSource {
@@ -47,7 +52,11 @@ export async function exportRange(
     // A format that compresses inside (Parquet) is cut into parts as it is.
     const partCompression: Compression = x.encoder.compressesInside ? 'none' : x.compression;
     const parts = new PartEncoder(partCompression, deps.partBytes, BLOCK_BYTES, 2, deps.pools);
-    const source = await x.encoder.open(client, x, parts.blocks).catch((e: unknown) => {
+    const copy = rangeCopy(client, deps.sourcePool, x, parts.blocks, {
+      lanes: deps.connectionsPerFile ?? 1,
+      ...(deps.sliceBytes ? { sliceBytes: deps.sliceBytes } : {}),
+    });
+    const source = await x.encoder.open(client, x, parts.blocks, copy).catch((e: unknown) => {
       throw asQueryError(e, x.hint);
     });
     copying = true;

@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { Column, Compression, Format } from '../../common/contracts/delivery';
 import type { BufferPool } from './buffer-pool';
+import type { RunCopy } from './copy-query';
 import type { KeyRange } from './key-ranges';
 import type { DatasetQuery } from './source-query';
 
@@ -14,8 +15,8 @@ import type { DatasetQuery } from './source-query';
  * Parts, resume, checkpoints, signing and the manifest never look at the format.
  *
  * CSV and JSON Lines are two configurations of one implementation
- * (copy-text-encoder.ts): Postgres's COPY writes the text at COPY speed, and a
- * line counter counts its rows.
+ * (copy-text-encoder.ts): Postgres's COPY writes the text at COPY speed, one
+ * protocol message per row, which counts them.
  *
  * A new format (Parquet is next) plugs in by:
  * 1. adding its name to FORMATS and its extension to fileExtension
@@ -44,8 +45,12 @@ export interface FormatEncoder {
   readonly sampleRowSql: string;
   /** The plan's columns with what the format adds to the manifest about each (Parquet: its types). */
   describeColumns?(client: PoolClient, q: DatasetQuery, columns: Column[]): Promise<Column[]>;
-  /** Starts reading one key range of the query, inside the transaction the engine began on `client`. */
-  open(client: PoolClient, source: RangeSource, blocks: BufferPool): Promise<EncodedRange>;
+  /**
+   * Starts reading one key range of the query, inside the transaction the engine began on
+   * `client`: it sets the query's parameters and bounds there, and runs its COPY through
+   * `copy`, which may spread it over several connections (range-copy.ts).
+   */
+  open(client: PoolClient, source: RangeSource, blocks: BufferPool, copy: RunCopy): Promise<EncodedRange>;
 }
 
 /** What a file holds: the delivery's query, one key range of it, and the key columns' types to bound it exactly. */

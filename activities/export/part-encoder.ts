@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { Compression } from '../../common/contracts/delivery';
 import { BufferPool } from './buffer-pool';
+import { LANE_BLOCKS } from './parallel-copy';
 
 const gzip = promisify(gzipCb);
 
@@ -32,10 +33,13 @@ export function encoderPools(
   partsInFlight = 2,
   blocksInFlight = 2,
   blockBytes = BLOCK_BYTES,
+  lanesPerFile = 1,
 ): EncoderPools {
+  // A file read over several connections: each extra lane's blocks read ahead, one filling and one queued.
+  const laneBlocks = lanesPerFile > 1 ? lanesPerFile * (LANE_BLOCKS + 2) : 0;
   return {
     // Per file: one block filling, one queued, one being cut, and those compressing.
-    blocks: new BufferPool(blockBytes, files * (blocksInFlight + 3)),
+    blocks: new BufferPool(blockBytes, files * (blocksInFlight + 3 + laneBlocks)),
     // A part is cut as soon as it reaches partBytes, so it holds at most one encoded block more.
     parts: new BufferPool(partBytes + maxEncodedBytes(blockBytes), files * (partsInFlight + 1)),
   };

@@ -62,8 +62,13 @@ export function asQueryError(e: unknown, datasetHint: string): unknown {
  * Read-only snapshot transaction: a dataset's SQL can never modify the source,
  * and every file of an export sees the same data.
  */
-export async function beginReadOnly(client: PoolClient, window?: RowWindow): Promise<void> {
+export async function beginReadOnly(client: PoolClient, window?: RowWindow, snapshot?: string): Promise<void> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  // Another connection's exported snapshot (pg_export_snapshot): the same rows, exactly, before any query runs.
+  if (snapshot !== undefined) {
+    if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`not a snapshot id: ${snapshot}`);
+    await client.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+  }
   // JIT compiles expressions for long queries; an export spends its time moving rows, not evaluating them.
   await client.query('SET LOCAL jit = off');
   if (window) {

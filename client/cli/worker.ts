@@ -13,15 +13,23 @@ export function addWorkerCommand(program: Command): void {
     )
     .option(
       '--max-source-connections <n>',
-      'connections to the source database this worker holds at most; deliveries beyond it wait their turn (default 4, or DATASHARE_MAX_SOURCE_CONNECTIONS)',
+      'connections to the source database this worker holds at most; deliveries beyond it wait their turn (default: files × connections per file + 2, or DATASHARE_MAX_SOURCE_CONNECTIONS)',
     )
-    .action(async (opts: { maxConcurrentFiles: string; maxSourceConnections?: string }) => {
-      const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
-      const maxSource = parsePositiveInt('--max-source-connections', opts.maxSourceConnections, 10_000);
-      const { runWorker } = await import('../../worker/main');
-      await runWorker({
-        ...(max ? { maxConcurrentFiles: max } : {}),
-        ...(maxSource ? { maxSourceConnections: maxSource } : {}),
-      });
-    });
+    .option(
+      '--connections-per-file <n>',
+      'source connections one file is read over at once, as slices of an integer key in one snapshot; the bytes are the same whatever the number (default 2, or DATASHARE_CONNECTIONS_PER_FILE; README, Performance)',
+    )
+    .action(
+      async (opts: { maxConcurrentFiles: string; maxSourceConnections?: string; connectionsPerFile?: string }) => {
+        const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
+        const maxSource = parsePositiveInt('--max-source-connections', opts.maxSourceConnections, 10_000);
+        const perFile = parsePositiveInt('--connections-per-file', opts.connectionsPerFile, 64);
+        const { runWorker } = await import('../../worker/main');
+        await runWorker({
+          ...(max ? { maxConcurrentFiles: max } : {}),
+          ...(maxSource ? { maxSourceConnections: maxSource } : {}),
+          ...(perFile ? { connectionsPerFile: perFile } : {}),
+        });
+      },
+    );
 }

@@ -3,6 +3,8 @@ import { Client, type Pool, type PoolClient } from 'pg';
 /** What the export needs of the source database: a connection at a time. A plain Pool is one. */
 export interface SourceConnector {
   connect(): Promise<PoolClient>;
+  /** A connection only if one is free now, without waiting (absent: never). */
+  tryConnect?(): Promise<PoolClient | undefined>;
   /** Cancels what the backend `pid` runs, from outside its connection (absent: cannot cancel). */
   cancel?(pid: number): Promise<void>;
 }
@@ -11,16 +13,32 @@ export interface SourceConnector {
 export const SOURCE_APPLICATION_NAME = 'datashare-source';
 
 /**
- * DATASHARE_MAX_SOURCE_CONNECTIONS / `worker --max-source-connections`, default 4: the
- * default two files exporting plus two deliveries planning beside them. A round of
- * 1,000 end users then queues in the worker instead of opening 1,000 backends; size
- * it so workers × cap stays under the source's max_connections minus its other users.
+ * DATASHARE_CONNECTIONS_PER_FILE / `worker --connections-per-file`: how many source
+ * connections one file reads over, as slices of its key in one snapshot
+ * (activities/export/range-copy.ts). One Postgres backend formats rows on one core,
+ * which is a single stream's ceiling; the default, 2, is what measured best on a
+ * 2-core machine (README, Performance).
+ */
+export const DEFAULT_CONNECTIONS_PER_FILE = 2;
+
+export function connectionsPerFile(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.DATASHARE_CONNECTIONS_PER_FILE);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_CONNECTIONS_PER_FILE;
+}
+
+/**
+ * DATASHARE_MAX_SOURCE_CONNECTIONS / `worker --max-source-connections`, by default
+ * enough for every file at once on all its connections, plus two deliveries planning
+ * beside them (2 × 2 + 2 = 6 with the defaults). A round of 1,000 end users then
+ * queues in the worker instead of opening 1,000 backends; size it so workers × cap
+ * stays under the source's max_connections minus its other users. A file's extra
+ * connections only use free slots, so a lower cap costs speed, never a wait.
  */
 export const DEFAULT_MAX_SOURCE_CONNECTIONS = 4;
 
-export function maxSourceConnections(env: NodeJS.ProcessEnv = process.env): number {
+export function maxSourceConnections(env: NodeJS.ProcessEnv = process.env, files = 2, perFile = 1): number {
   const n = Number(env.DATASHARE_MAX_SOURCE_CONNECTIONS);
-  return Number.isInteger(n) && n > 0 ? n : DEFAULT_MAX_SOURCE_CONNECTIONS;
+  return Number.isInteger(n) && n > 0 ? n : Math.max(DEFAULT_MAX_SOURCE_CONNECTIONS, files * perFile + 2);
 }
 
 /**
@@ -55,6 +73,12 @@ export class SourceConnections implements SourceConnector {
       free();
       throw e;
     }
+  }
+
+  /** For a file's extra lanes (activities/export/range-copy.ts): they use spare slots, never wait for one. */
+  async tryConnect(): Promise<PoolClient | undefined> {
+    if (this.free === 0) return undefined;
+    return this.connect();
   }
 
   async cancel(pid: number): Promise<void> {

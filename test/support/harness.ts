@@ -11,6 +11,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Pool } from 'pg';
 import { createPool } from '../../common/infra/pool';
+import { DEFAULT_CONNECTIONS_PER_FILE } from '../../common/infra/source-connections';
 import { createAwsAccess, type AwsAccess } from '../../common/infra/aws';
 import { loadConfig } from '../../common/infra/config';
 import { Datashare } from '../../client/datashare';
@@ -89,6 +90,9 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
+/** Key slices in tests: a 1 MB file is read in four. */
+export const TEST_SLICE_BYTES = 256 * 1024;
+
 /** A running worker on a task queue of its own, plus a library client and clients for assertions. */
 export async function startHarness(opts: {
   taskQueue: string;
@@ -99,6 +103,8 @@ export async function startHarness(opts: {
   /** A source pool of its own, shown in pg_stat_activity under this application_name, capped per worker. */
   source?: { applicationName: string; maxConnections: number };
   maxConcurrentFiles?: number;
+  /** Source connections per file (default: the worker's default, DEFAULT_CONNECTIONS_PER_FILE). */
+  connectionsPerFile?: number;
 }): Promise<Harness> {
   useTestEnv();
   if (opts.s3Endpoint) process.env.AWS_ENDPOINT_URL_S3 = opts.s3Endpoint;
@@ -122,6 +128,10 @@ export async function startHarness(opts: {
       ...(opts.maxConcurrentFiles ? { maxConcurrentFiles: opts.maxConcurrentFiles } : {}),
       ...(opts.partBytes ? { partBytes: opts.partBytes } : {}),
       ...(opts.partsInFlight ? { partsInFlight: opts.partsInFlight } : {}),
+      // As the worker runs by default, with slices small enough that the suite's tables of a few MB
+      // are read over several connections too: every delivery test also tests that path.
+      connectionsPerFile: opts.connectionsPerFile ?? DEFAULT_CONNECTIONS_PER_FILE,
+      sliceBytes: TEST_SLICE_BYTES,
     },
     workflowBundle: await workflowBundle(),
   });

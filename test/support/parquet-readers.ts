@@ -87,3 +87,22 @@ export async function checkWithReaders(input: {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** What pyarrow reads of one file: its row count, and whether `key` ascends through it (key order). */
+export async function parquetRowsInKeyOrder(body: Buffer, key: string): Promise<{ rows: number; ordered: boolean }> {
+  const dir = mkdtempSync(join(tmpdir(), 'parquet-rows-'));
+  try {
+    const path = join(dir, 'file.parquet');
+    writeFileSync(path, body);
+    const script = [
+      'import json, sys, pyarrow.parquet as pq',
+      't = pq.read_table(sys.argv[1])',
+      'k = t.column(sys.argv[2]).to_pylist()',
+      'print(json.dumps({"rows": t.num_rows, "ordered": all(a < b for a, b in zip(k, k[1:]))}))',
+    ].join('\n');
+    const { stdout } = await run(venvPython(), ['-c', script, path, key]);
+    return JSON.parse(stdout) as { rows: number; ordered: boolean };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -3,7 +3,7 @@ import type { Column, Compression } from '../../../common/contracts/delivery';
 import { DatashareError } from '../../../common/errors';
 import { bindNamedParams } from '../../../common/domain/sql-params';
 import type { BufferPool } from '../buffer-pool';
-import { CopyOutBlocks } from '../copy-out-blocks';
+import type { CopyStream, RunCopy } from '../copy-query';
 import type { EncodedRange, FormatEncoder, RangeSource } from '../format-encoder';
 import { rangeCondition } from '../key-ranges';
 import { datasetTable, inlineParamsAsSettings, quoteIdent, type DatasetQuery } from '../source-query';
@@ -56,7 +56,7 @@ export const PARQUET: FormatEncoder = {
     const plans = await planColumns(client, fields, q.keyColumns);
     return columns.map((c, i) => ({ ...c, parquet: plans[i].parquet }));
   },
-  async open(client: PoolClient, source: RangeSource, blocks: BufferPool): Promise<EncodedRange> {
+  async open(client: PoolClient, source: RangeSource, blocks: BufferPool, copy: RunCopy): Promise<EncodedRange> {
     const { q } = source;
     const addon = parquetAddon();
     const sql = await inlineParamsAsSettings(client, q);
@@ -88,8 +88,8 @@ export const PARQUET: FormatEncoder = {
         rowGroupBytes: ROW_GROUP_BYTES,
       },
     );
-    const copySql = `COPY (SELECT ${select} FROM ${from} ${where} ORDER BY ${order}) TO STDOUT WITH (FORMAT binary)`;
-    return new ParquetRange(client.query(new CopyOutBlocks(copySql, blocks)), encoder, blocks, source.hint);
+    const stream = await copy({ select, from, where, order, options: 'FORMAT binary', header: false, binary: true });
+    return new ParquetRange(stream, encoder, blocks, source.hint);
   },
 };
 
@@ -98,7 +98,7 @@ class ParquetRange implements EncodedRange {
   private flushed = 0;
 
   constructor(
-    private readonly stream: CopyOutBlocks,
+    private readonly stream: CopyStream,
     private readonly encoder: NativeParquetEncoder,
     private readonly blocks: BufferPool,
     private readonly hint: string,
