@@ -15,7 +15,9 @@ import { beginReadOnly, inlineParamsAsSettings } from './source-query';
  *
  * Helpers are taken only if free right now (never waited for, so two files cannot
  * each hold one connection and wait for the other's), and join the file's snapshot
- * with pg_export_snapshot: the file stays one consistent view of the source.
+ * with pg_export_snapshot: the file stays one consistent view of the source. (Each
+ * helper is its own transaction, so now() and random() in a dataset's SQL are
+ * evaluated per connection; the rows each sees are the same.)
  */
 export function rangeCopy(
   client: PoolClient,
@@ -37,7 +39,8 @@ export function rangeCopy(
       c.release(!reusable);
     };
     while (helpers.length < lanes - 1) {
-      const helper = await source.tryConnect();
+      // A pool that cannot hand one over now (its own limit, a connect timeout) means one lane fewer, not a failed file.
+      const helper = await source.tryConnect().catch(() => undefined);
       if (!helper) break;
       try {
         await beginReadOnly(helper, range.q.window, rows[0].id);

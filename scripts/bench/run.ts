@@ -1,5 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -11,6 +10,8 @@ import { FORMATS, type Compression, type Format } from '../../common/contracts/d
 import { duckdb, handWritten, type TextFormat } from './peers';
 import { BENCH_TENANT, FRIENDLY, REALISTIC, ensureTable, type BenchTable } from './tables';
 import { REPO_ROOT, readStackEnv } from '../local/stack-env';
+import { peakRssMb, startWorker, stopWorker } from './bench-worker';
+import { measureScaling } from './scaling';
 
 /**
  * `npm run bench`: datashare against a hand-written pipeline and DuckDB, in the same
@@ -26,11 +27,12 @@ import { REPO_ROOT, readStackEnv } from '../local/stack-env';
  *   npm run bench -- --tables realistic   only the realistic table (--no-peers: without DuckDB)
  *   npm run bench -- --gb 1,5        also 5 GB (CSV+gzip only beyond the first size)
  *   npm run bench -- --concurrent 3  also 3 deliveries at once on one worker
+ *   npm run bench -- --no-scaling    without the scaling rows (1, 2, 4 connections per file; 1 and 2 workers)
  *   npm run bench -- --cases CSV+gzip  only the named cases (comma-separated)
  *   DATASHARE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench   profile the worker
  *   DATASHARE_MEMORY_TRACE=500 npm run bench -- --worker-log /tmp/w.log   the worker's stderr, to a file
  *
- * Workers run as `bin/datashare worker` with its defaults (--max-concurrent-files 2,
+ * Workers run as `bin/datashare worker` with its defaults (--max-concurrent-files 2, --connections-per-file 2,
  * 5 MiB parts, 2 in flight, and the launcher's memory settings).
  */
 
@@ -81,33 +83,6 @@ function rawBytes(url: string, select: string): number {
     { encoding: 'utf8' },
   );
   return Number(r.stdout.trim());
-}
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-async function startWorker(env: NodeJS.ProcessEnv, maxFiles: number): Promise<ChildProcess> {
-  const w = spawn(join(REPO_ROOT, 'bin', 'datashare'), ['worker', '--max-concurrent-files', String(maxFiles)], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const logFile = arg('worker-log', '');
-  if (logFile) w.stderr.on('data', (d: Buffer) => appendFileSync(logFile, d));
-  await new Promise<void>((resolve, reject) => {
-    w.stderr.on('data', (d: Buffer) => {
-      if (d.toString().includes('datashare worker:')) resolve();
-    });
-    w.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-  });
-  return w;
-}
-
-async function stopWorker(w: ChildProcess): Promise<void> {
-  w.kill('SIGTERM');
-  if (w.exitCode === null) await new Promise((r) => w.once('exit', r));
 }
 
 async function main(): Promise<void> {
@@ -233,7 +208,7 @@ async function main(): Promise<void> {
             : undefined;
           log(`${gb} GB ${t.kind} ${c.name}: datashare… (${loadNote()})`);
           const load = loadNote();
-          const worker = await startWorker(env, 2);
+          const worker = await startWorker(env, ['--max-concurrent-files', '2']);
           const t0 = process.hrtime.bigint();
           const d = await ds.waitForDelivery((await ds.share('bench', datasetId)).id, undefined, 250);
           const secs = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -270,6 +245,23 @@ async function main(): Promise<void> {
         }
       }
     }
+    const scaling: string[] = [];
+    if (!process.argv.includes('--no-scaling') && tables[0]?.kind === 'realistic') {
+      const t = tables[0];
+      const table = t.name(sizes[0]);
+      scaling.push(
+        ...(await measureScaling({
+          ds,
+          env,
+          datasetId: `bench-${table.replace(/_/g, '-')}`,
+          datasetSql: t.datasetSql(table),
+          expectedRows: t.rowsFor(Math.round((sizes[0] * 1e9) / t.bytesPerRow)),
+          log,
+        })),
+      );
+    }
+    if (scaling.length)
+      results.push('', `scaling, ${sizes[0]} GB realistic (speed-up against the first row of each group):`, ...scaling);
     if (concurrent > 0) {
       const t = tables[0];
       const table = t.name(sizes[0]);
@@ -281,7 +273,7 @@ async function main(): Promise<void> {
         compression: 'gzip',
         ...(t.sameForEveryone ? { sameForEveryone: true } : {}),
       });
-      const worker = await startWorker(env, 2);
+      const worker = await startWorker(env, ['--max-concurrent-files', '2']);
       const t0 = process.hrtime.bigint();
       const started = await Promise.all(
         Array.from({ length: concurrent }, () => ds.share('bench', datasetId, { maxFileBytes: 64 * 1024 * 1024 })),
