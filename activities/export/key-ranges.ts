@@ -93,11 +93,13 @@ export async function firstBoundary(
 ): Promise<string[] | undefined> {
   const bound = bindNamedParams(q.sql, q.properties, q.profileId);
   const keys = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}`).join(', ');
-  const keyTexts = q.keyColumns.map((k) => `datashare_src.${quoteIdent(k)}::text`).join(', ');
+  const keyTexts = q.keyColumns.map((k) => `datashare_first.${quoteIdent(k)}::text`).join(', ');
   const n = bound.values.length;
-  // Two rows: the boundary, and proof that a row follows it.
+  // Two rows: the boundary, and proof that a row follows it. The keys are rendered as text only
+  // for those two: rendered inside, every skipped row paid for it (a third of this pass's time).
   const { rows } = await client.query<{ upper: string[] }>({
-    text: `SELECT ARRAY[${keyTexts}] AS upper FROM ${datasetTable(bound.text, q.window)} ORDER BY ${keys} OFFSET $${n + 1} LIMIT 2`,
+    text: `SELECT ARRAY[${keyTexts}] AS upper
+           FROM (SELECT ${keys} FROM ${datasetTable(bound.text, q.window)} ORDER BY ${keys} OFFSET $${n + 1} LIMIT 2) AS datashare_first`,
     values: [...bound.values, rowsPerRange - 1],
   });
   if (rows.length < 2) return undefined;
