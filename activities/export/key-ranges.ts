@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import { ValidationError } from '../../common/errors';
 import { bindNamedParams } from '../../common/domain/sql-params';
-import { datasetTable, quoteIdent, type DatasetQuery } from './source-query';
+import { datasetTable, quoteIdent, settingValue, type DatasetQuery } from './source-query';
 
 /** A slice of the export in key order: rows after `lower` up to and including `upper` (either may be open). */
 export interface KeyRange {
@@ -30,7 +30,7 @@ export async function rangeCondition(
     const exprs: string[] = [];
     for (let i = 0; i < keyColumns.length; i++) {
       await client.query('SELECT set_config($1, $2, true)', [`datashare.${side}${i + 1}`, bound[i] ?? '']);
-      exprs.push(`current_setting('datashare.${side}${i + 1}')::${keyTypes[i] ?? 'text'}`);
+      exprs.push(settingValue(`datashare.${side}${i + 1}`, keyTypes[i] ?? 'text'));
     }
     conds.push(`${cols} ${op} (${exprs.join(', ')})`);
   }

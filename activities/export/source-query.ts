@@ -28,6 +28,15 @@ export interface RowWindow {
   to: string;
 }
 
+/**
+ * A transaction-local setting read back as a value of `type`. As a scalar subquery it is
+ * evaluated once per statement (an InitPlan); a bare current_setting() in a filter is
+ * called, and its text cast, for every row: 0.8 s of the backend's 2.3 s on 6.5 M rows.
+ */
+export function settingValue(name: string, type: string): string {
+  return `(SELECT current_setting('${name}')::${type})`;
+}
+
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -41,8 +50,8 @@ export function datasetTable(sql: string, window?: RowWindow): string {
   const inner = `(\n${trimStatement(sql)}\n)`;
   if (!window) return `${inner} AS datashare_src`;
   const col = `datashare_window.${quoteIdent(window.column)}`;
-  const from = window.from === null ? '' : `${col} > current_setting('datashare.window_from')::timestamptz AND `;
-  return `(SELECT * FROM ${inner} AS datashare_window WHERE ${from}${col} <= current_setting('datashare.window_to')::timestamptz) AS datashare_src`;
+  const from = window.from === null ? '' : `${col} > ${settingValue('datashare.window_from', 'timestamptz')} AND `;
+  return `(SELECT * FROM ${inner} AS datashare_window WHERE ${from}${col} <= ${settingValue('datashare.window_to', 'timestamptz')}) AS datashare_src`;
 }
 
 /** Errors from Postgres about the dataset's SQL are the dataset author's to fix, not transient. */
@@ -129,7 +138,7 @@ export async function inlineParamsAsSettings(client: PoolClient, q: DatasetQuery
   }
   return rewriteNamedParams(q.sql, (_name, index) => {
     const type = types[index] ?? 'text';
-    return `(current_setting('datashare.p${index + 1}')::${type})`;
+    return settingValue(`datashare.p${index + 1}`, type);
   });
 }
 
