@@ -14,7 +14,7 @@ import { copySql, type CopyQuery } from './copy-query';
 
 const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
 
-/** Raw output a slice aims at: about what a lane buffers ahead (parallel-copy.ts), so lanes rarely wait. */
+/** Raw output a slice aims at: about what a lane holds ahead (its queue and its stream, parallel-copy.ts), so lanes rarely wait. */
 export const SLICE_BYTES = 8 * 1024 * 1024;
 
 export interface SliceExtent {

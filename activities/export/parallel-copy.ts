@@ -4,8 +4,8 @@ import { CopyOutBlocks } from './copy-out-blocks';
 import { copySql, type CopyQuery, type CopyStream } from './copy-query';
 import { SliceCursor, type SliceExtent } from './key-slices';
 
-/** Blocks a lane reads ahead of the file's writer before it lets its COPY wait. */
-export const LANE_BLOCKS = 4;
+/** Blocks a lane queues ahead of the file's writer before it lets its COPY wait (its stream holds two more). */
+export const LANE_BLOCKS = 2;
 /** A binary COPY's header: signature (11 bytes), flags, header-extension length; and its -1 trailer. */
 const BINARY_HEADER = 19;
 const BINARY_TRAILER = 2;
