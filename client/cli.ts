@@ -45,6 +45,15 @@ function isMissingOurTable(e: unknown): boolean {
   );
 }
 
+/** The configuration for explaining an error; a broken Temporal profile must not hide the error itself. */
+function configOrDefaults(): ReturnType<typeof loadConfig> {
+  try {
+    return loadConfig();
+  } catch {
+    return loadConfig({ ...process.env, TEMPORAL_CONFIG_FILE: '/dev/null', TEMPORAL_PROFILE: '' });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   useLocalStackIfUnconfigured(process.env, (line) => process.stderr.write(`${line}\n`));
   const program = buildProgram();
@@ -57,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    const unreachable = explainUnreachable(e, loadConfig());
+    const unreachable = explainUnreachable(e, configOrDefaults());
     if (unreachable) {
       process.stderr.write(`datashare: ${unreachable.message}\n`);
       if (process.env.DATASHARE_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);

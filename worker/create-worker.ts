@@ -1,8 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../common/infra/config';
+import { connectWorkerToTemporal } from './temporal-connect';
 
 export interface WorkerSetup {
   config: Config;
@@ -29,7 +30,7 @@ function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle
 
 export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
   const maxConcurrentFiles = setup.maxConcurrentFiles ?? setup.deps.maxConcurrentFiles ?? 2;
-  const connection = await NativeConnection.connect({ address: setup.config.temporalAddress });
+  const connection = await connectWorkerToTemporal(setup.config.temporal);
   const worker = await Worker.create({
     connection,
     namespace: setup.config.temporalNamespace,

@@ -4,6 +4,7 @@ import { createAwsAccess } from '../common/infra/aws';
 import { loadConfig } from '../common/infra/config';
 import { assertMigrated } from '../common/store/migrate';
 import { createWorker } from './create-worker';
+import { describeTemporalSecurity, temporalSecurity } from '../common/infra/temporal-settings';
 import { maxSourceConnections, SOURCE_APPLICATION_NAME } from '../common/infra/source-connections';
 
 /** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals). */
@@ -70,7 +71,7 @@ export async function runWorker(
     });
     const trace = traceMemory();
     process.stderr.write(
-      `datashare worker: task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace})\n`,
+      `datashare worker: task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}, ${describeTemporalSecurity(temporalSecurity(config.temporal))})\n`,
     );
     try {
       await worker.run();

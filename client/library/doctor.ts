@@ -4,7 +4,7 @@
  * it failed, which variable sets it and what to do.
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Pool } from 'pg';
 import { createAwsAccess } from '../../common/infra/aws';
@@ -12,6 +12,18 @@ import { awsEndpoint, loadConfig, type Config } from '../../common/infra/config'
 import { createPool } from '../../common/infra/pool';
 import { explainUnreachable, type Service } from '../../common/infra/service-errors';
 import { migrationStatus } from '../../common/store/migrate';
+import {
+  describeTemporalSecurity,
+  temporalSecurity,
+  type TemporalSecurity,
+} from '../../common/infra/temporal-settings';
+import { connectTemporal } from './temporal-connection';
+
+/** Which temporal.toml profile the connection came from, if one. */
+function profileNote(config: Config): string {
+  const t = config.temporal;
+  return t.configFile ? ` (profile "${t.profileName ?? 'default'}" of ${t.configFile})` : '';
+}
 
 export interface DoctorCheck {
   name: string;
@@ -23,6 +35,8 @@ export interface DoctorCheck {
 export interface DoctorReport {
   ok: boolean;
   checks: DoctorCheck[];
+  /** The Temporal connection doctor made (or tried): where, and its TLS and API-key state. */
+  temporal?: TemporalSecurity & { address: string; namespace: string; connected: boolean };
 }
 
 /** A worker's long poll lasts up to about 70 s, so an idle one that runs has polled within this. */
@@ -93,7 +107,7 @@ async function checkDatabases(config: Config, checks: DoctorCheck[]): Promise<vo
 async function checkTemporal(config: Config, checks: DoctorCheck[]): Promise<void> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: TIMEOUT_MS });
+    connection = await connectTemporal(config.temporal, TIMEOUT_MS);
     const deadline = (): Date => new Date(Date.now() + TIMEOUT_MS);
     const ns = await connection.withDeadline(deadline(), () =>
       connection!.workflowService.describeNamespace({ namespace: config.temporalNamespace }),
@@ -101,7 +115,7 @@ async function checkTemporal(config: Config, checks: DoctorCheck[]): Promise<voi
     checks.push({
       name: 'Temporal',
       ok: true,
-      detail: `${config.temporalAddress}, namespace ${ns.namespaceInfo?.name ?? config.temporalNamespace}`,
+      detail: `${config.temporalAddress}, namespace ${ns.namespaceInfo?.name ?? config.temporalNamespace}, ${describeTemporalSecurity(temporalSecurity(config.temporal))}${profileNote(config)}`,
     });
     const pollers = await connection.withDeadline(deadline(), () =>
       connection!.workflowService.describeTaskQueue({
@@ -203,8 +217,15 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<D
   }
   await checkDatabases(config, checks);
   await checkTemporal(config, checks);
+  const connected = checks.find((c) => c.name === 'Temporal')?.ok ?? false;
+  const temporal = {
+    address: config.temporalAddress,
+    namespace: config.temporalNamespace,
+    connected,
+    ...temporalSecurity(config.temporal),
+  };
   await checkAws(config, env, checks);
-  return { ok: checks.every((c) => c.ok), checks };
+  return { ok: checks.every((c) => c.ok), checks, temporal };
 }
 
 export function doctorLines(report: DoctorReport): string {
