@@ -4,6 +4,7 @@ import { addDatasetCommands } from './cli/dataset';
 import { addDeliveryCommands } from './cli/delivery';
 import { addDoctorCommand } from './cli/doctor';
 import { EXIT_FAILED, EXIT_USAGE, ExitCode } from './cli/exit-codes';
+import { addInstanceCommands } from './cli/instance';
 import { addMigrateCommand } from './cli/migrate';
 import { addProfileCommands } from './cli/profile';
 import { addScheduleCommands } from './cli/schedule';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   addDeliveryCommands(program);
   addWorkerCommand(program);
   addScheduleCommands(program);
+  addInstanceCommands(program);
   addDoctorCommand(program);
   return program;
 }
@@ -41,7 +43,7 @@ function isMissingOurTable(e: unknown): boolean {
   return (
     pg?.code === '42P01' &&
     typeof pg.message === 'string' &&
-    /relation "(profiles|datasets|deliveries|delivery_\w+|schema_migrations)"/.test(pg.message)
+    /relation "(profiles|datasets|deliveries|instances|delivery_\w+|schema_migrations)"/.test(pg.message)
   );
 }
 

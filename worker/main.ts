@@ -4,6 +4,7 @@ import { createAwsAccess } from '../common/infra/aws';
 import { loadConfig } from '../common/infra/config';
 import { assertMigrated } from '../common/store/migrate';
 import { createWorker } from './create-worker';
+import { servedInstance } from './served-instance';
 import { describeTemporalSecurity, temporalSecurity } from '../common/infra/temporal-settings';
 import { maxSourceConnections, SOURCE_APPLICATION_NAME } from '../common/infra/source-connections';
 
@@ -43,10 +44,11 @@ function traceMemory(): NodeJS.Timeout | undefined {
 }
 
 export async function runWorker(
-  opts: { maxConcurrentFiles?: number; maxSourceConnections?: number } = {},
+  opts: { maxConcurrentFiles?: number; maxSourceConnections?: number; instance?: string } = {},
 ): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(logLevel()) });
-  const config = loadConfig();
+  let config = loadConfig();
+  const instanceName = opts.instance ?? (process.env.DATASHARE_INSTANCE || undefined);
   const noteDbError = (e: Error): void =>
     void process.stderr.write(`datashare worker: database connection lost (${e.message}); reconnecting on next use\n`);
   // No connect deadline: activities wait their turn for the pool under load; their own timeouts bound them.
@@ -57,6 +59,10 @@ export async function runWorker(
   const sourcePool = createPool(config.sourceDatabaseUrl, maxSource, noteDbError, SOURCE_APPLICATION_NAME);
   try {
     await assertMigrated(metaPool);
+    const aws = createAwsAccess();
+    // An instance's worker polls its queue alone, as its principal (checked now, not at the first delivery).
+    const instance = instanceName ? await servedInstance(metaPool, instanceName, aws) : undefined;
+    if (instance) config = { ...config, taskQueue: instance.taskQueue };
     const { worker, connection } = await createWorker({
       config,
       deps: {
@@ -64,14 +70,15 @@ export async function runWorker(
         sourcePool,
         maxSourceConnections: maxSource,
         sourceDatabaseUrl: config.sourceDatabaseUrl,
-        aws: createAwsAccess(),
+        aws,
+        ...(instance ? { instance: instance.name } : {}),
         ...partSettings(),
       },
       ...(opts.maxConcurrentFiles ? { maxConcurrentFiles: opts.maxConcurrentFiles } : {}),
     });
     const trace = traceMemory();
     process.stderr.write(
-      `datashare worker: task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}, ${describeTemporalSecurity(temporalSecurity(config.temporal))})\n`,
+      `datashare worker: ${instance ? `instance "${instance.name}" (${instance.principalArn}), ` : ''}task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}, ${describeTemporalSecurity(temporalSecurity(config.temporal))})\n`,
     );
     try {
       await worker.run();

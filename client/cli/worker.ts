@@ -15,13 +15,18 @@ export function addWorkerCommand(program: Command): void {
       '--max-source-connections <n>',
       'connections to the source database this worker holds at most; deliveries beyond it wait their turn (default 4, or DATASHARE_MAX_SOURCE_CONNECTIONS)',
     )
-    .action(async (opts: { maxConcurrentFiles: string; maxSourceConnections?: string }) => {
+    .option(
+      '--instance <name>',
+      "serve this instance (datashare instance list): poll its task queue, with its AWS credentials, refusing other instances' profiles (default DATASHARE_INSTANCE)",
+    )
+    .action(async (opts: { maxConcurrentFiles: string; maxSourceConnections?: string; instance?: string }) => {
       const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
       const maxSource = parsePositiveInt('--max-source-connections', opts.maxSourceConnections, 10_000);
       const { runWorker } = await import('../../worker/main');
       await runWorker({
         ...(max ? { maxConcurrentFiles: max } : {}),
         ...(maxSource ? { maxSourceConnections: maxSource } : {}),
+        ...(opts.instance ? { instance: opts.instance } : {}),
       });
     });
 }

@@ -5,6 +5,8 @@ import { validateProfileId, validatePropertyName } from '../../common/domain/ids
 import { buildPolicies, sharerRootArn, type EndUserPolicies } from '../../common/domain/policy';
 import { ValidationError } from '../../common/errors';
 import * as store from '../../common/store/profiles';
+import { instanceOfProfile } from '../../common/domain/instances';
+import { listInstances } from '../../common/store/instances';
 import type { LibraryDeps } from './library-deps';
 import { verifyDestination, type VerifyReport } from './verify-destination';
 
@@ -55,8 +57,12 @@ export class Profiles {
   /**
    * The sharer principal end users must trust. DATASHARE_SHARER_PRINCIPAL_ARN names
    * it exactly; otherwise the whole sharer account (its root ARN), as in the setup guide.
+   * When the profile belongs to an instance, that instance's principal.
    */
-  async sharerPrincipal(d: S3Destination): Promise<string> {
+  async sharerPrincipal(d: S3Destination, profileId = '(unsaved)'): Promise<string> {
+    // An instance's principal wins: the profile is delivered by that instance's workers.
+    const instance = instanceOfProfile(profileId, d, await listInstances(this.deps.metaPool));
+    if (instance) return instance.principalArn;
     const explicit = process.env.DATASHARE_SHARER_PRINCIPAL_ARN;
     if (explicit) return explicit;
     const sts = this.deps.aws.sts(d.region);
@@ -71,7 +77,7 @@ export class Profiles {
 
   async policies(id: string): Promise<EndUserPolicies & { sharerPrincipal: string; destination: S3Destination }> {
     const d = await this.destination(id);
-    const sharerPrincipal = await this.sharerPrincipal(d);
+    const sharerPrincipal = await this.sharerPrincipal(d, id);
     return { sharerPrincipal, ...buildPolicies(d, sharerPrincipal), destination: d };
   }
 
