@@ -12,6 +12,8 @@ export interface WorkerSetup {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Files this worker exports at once: memory is bounded by settings, not luck. */
   maxConcurrentFiles?: number;
+  /** How a shutdown drains (worker/graceful-shutdown.ts); the SDK's defaults otherwise. */
+  shutdown?: Pick<WorkerOptions, 'shutdownGraceTime' | 'shutdownForceTime'>;
 }
 
 /** workflows/index.js beside this file in dist/, or the TypeScript source when run from sources (tests, tsx). */
@@ -42,6 +44,7 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     // Heartbeats carry cancellation back to the activity: keep them frequent so a cancel lands in seconds.
     maxHeartbeatThrottleInterval: '2 seconds',
     defaultHeartbeatThrottleInterval: '2 seconds',
+    ...(setup.shutdown ?? {}),
   });
   return { worker, connection };
 }

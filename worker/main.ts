@@ -5,10 +5,11 @@ import { loadConfig } from '../common/infra/config';
 import { assertMigrated } from '../common/store/migrate';
 import { createWorker } from './create-worker';
 import { servedInstance } from './served-instance';
+import { announceShutdown, shutdownGraceMs, shutdownOptions } from './graceful-shutdown';
 import { describeTemporalSecurity, temporalSecurity } from '../common/infra/temporal-settings';
 import { maxSourceConnections, SOURCE_APPLICATION_NAME } from '../common/infra/source-connections';
 
-/** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals). */
+/** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals; graceful-shutdown.ts sets how). */
 const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 /** DATASHARE_LOG_LEVEL (default INFO; WARN hides the workflow bundler's build report). */
@@ -44,10 +45,11 @@ function traceMemory(): NodeJS.Timeout | undefined {
 }
 
 export async function runWorker(
-  opts: { maxConcurrentFiles?: number; maxSourceConnections?: number; instance?: string } = {},
+  opts: { maxConcurrentFiles?: number; maxSourceConnections?: number; instance?: string; shutdownGrace?: string } = {},
 ): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(logLevel()) });
   let config = loadConfig();
+  const graceMs = shutdownGraceMs(opts.shutdownGrace);
   const instanceName = opts.instance ?? (process.env.DATASHARE_INSTANCE || undefined);
   const noteDbError = (e: Error): void =>
     void process.stderr.write(`datashare worker: database connection lost (${e.message}); reconnecting on next use\n`);
@@ -75,14 +77,18 @@ export async function runWorker(
         ...partSettings(),
       },
       ...(opts.maxConcurrentFiles ? { maxConcurrentFiles: opts.maxConcurrentFiles } : {}),
+      shutdown: shutdownOptions(graceMs),
     });
     const trace = traceMemory();
     process.stderr.write(
       `datashare worker: ${instance ? `instance "${instance.name}" (${instance.principalArn}), ` : ''}task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}, ${describeTemporalSecurity(temporalSecurity(config.temporal))})\n`,
     );
+    const quiet = announceShutdown(graceMs, (line) => void process.stderr.write(line));
     try {
       await worker.run();
+      process.stderr.write('datashare worker: stopped\n');
     } finally {
+      quiet();
       if (trace) clearInterval(trace);
       await connection.close();
     }

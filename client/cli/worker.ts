@@ -19,14 +19,26 @@ export function addWorkerCommand(program: Command): void {
       '--instance <name>',
       "serve this instance (datashare instance list): poll its task queue, with its AWS credentials, refusing other instances' profiles (default DATASHARE_INSTANCE)",
     )
-    .action(async (opts: { maxConcurrentFiles: string; maxSourceConnections?: string; instance?: string }) => {
-      const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
-      const maxSource = parsePositiveInt('--max-source-connections', opts.maxSourceConnections, 10_000);
-      const { runWorker } = await import('../../worker/main');
-      await runWorker({
-        ...(max ? { maxConcurrentFiles: max } : {}),
-        ...(maxSource ? { maxSourceConnections: maxSource } : {}),
-        ...(opts.instance ? { instance: opts.instance } : {}),
-      });
-    });
+    .option(
+      '--shutdown-grace <duration>',
+      'on SIGTERM/SIGINT: stop polling, let files in flight finish or checkpoint their finished parts, and exit within this (default 30s, or DATASHARE_SHUTDOWN_GRACE); give the orchestrator a few seconds more',
+    )
+    .action(
+      async (opts: {
+        maxConcurrentFiles: string;
+        maxSourceConnections?: string;
+        instance?: string;
+        shutdownGrace?: string;
+      }) => {
+        const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
+        const maxSource = parsePositiveInt('--max-source-connections', opts.maxSourceConnections, 10_000);
+        const { runWorker } = await import('../../worker/main');
+        await runWorker({
+          ...(max ? { maxConcurrentFiles: max } : {}),
+          ...(maxSource ? { maxSourceConnections: maxSource } : {}),
+          ...(opts.instance ? { instance: opts.instance } : {}),
+          ...(opts.shutdownGrace ? { shutdownGrace: opts.shutdownGrace } : {}),
+        });
+      },
+    );
 }
