@@ -45,6 +45,8 @@ const AUTH = /UNAUTHENTICATED|authentication credentials|PERMISSION_DENIED|Reque
 const UNTRUSTED_SERVER =
   /UnknownIssuer|unable to get (local )?issuer|self[- ]signed|certificate verify failed|unknown ca/i;
 const WRONG_NAME = /NotValidForName|hostname|altnames|does not match/i;
+/** A connection that was accepted and then closed: with TLS off, what a TLS port does to a plain-text client. */
+const DROPPED = /connection closed|connection reset|ConnectionReset|broken pipe|unexpected EOF|ECONNRESET/i;
 /** What a TLS terminator or server answers a plain-text or certificate-less gRPC client with. */
 const TLS_LEVEL =
   /HTTP status code 400|400 Bad Request|invalid compression flag|FRAME_SIZE_ERROR|http2 error|handshake|certificate|tls|ssl|alert/i;
@@ -69,9 +71,12 @@ export async function explainTemporalConnectFailure(
     );
   }
   const deadline = /Failed to connect before the deadline|deadline exceeded/i.test(text);
-  if (!TLS_LEVEL.test(text) && !deadline) return undefined;
-  // A deadline with nothing listening is an unreachable server, not a TLS problem.
-  if (deadline && !(await tcpAnswers(s.address))) return undefined;
+  const dropped = DROPPED.test(text);
+  if (!TLS_LEVEL.test(text) && !deadline && !dropped) return undefined;
+  // A deadline or a dropped connection with nothing listening is an unreachable server, not TLS.
+  if ((deadline || dropped) && !(await tcpAnswers(s.address))) return undefined;
+  // Dropped right after connecting: a TLS port closes a plain-text client (nginx does, at varying points).
+  if (dropped && !TLS_LEVEL.test(text) && sec.tls) return undefined;
   if (!sec.tls) {
     return new TemporalConnectionRefusedError(
       `${at} answers but not plain gRPC: it requires TLS; set TEMPORAL_TLS=true (with TEMPORAL_TLS_SERVER_CA_CERT_PATH if its certificate comes from a private CA), and TEMPORAL_API_KEY or TEMPORAL_TLS_CLIENT_CERT_PATH/TEMPORAL_TLS_CLIENT_KEY_PATH for credentials`,
