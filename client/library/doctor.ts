@@ -18,6 +18,8 @@ import {
   type TemporalSecurity,
 } from '../../common/infra/temporal-settings';
 import { connectTemporal } from './temporal-connection';
+import type { Instance } from '../../common/domain/instances';
+import { listInstances } from '../../common/store/instances';
 
 /** Which temporal.toml profile the connection came from, if one. */
 function profileNote(config: Config): string {
@@ -104,7 +106,23 @@ async function checkDatabases(config: Config, checks: DoctorCheck[]): Promise<vo
   }
 }
 
-async function checkTemporal(config: Config, checks: DoctorCheck[]): Promise<void> {
+/** Workers that polled the queue lately: Temporal keeps listing a poller for minutes after it left. */
+async function recentPollers(connection: Connection, namespace: string, queue: string): Promise<number> {
+  const pollers = await connection.withDeadline(new Date(Date.now() + TIMEOUT_MS), () =>
+    connection.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: queue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    }),
+  );
+  const recent = Date.now() - RECENT_POLL_MS;
+  return (pollers.pollers ?? []).filter((p) => {
+    const t = p.lastAccessTime;
+    return !t || Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) >= recent;
+  }).length;
+}
+
+async function checkTemporal(config: Config, checks: DoctorCheck[], instances: readonly Instance[]): Promise<void> {
   let connection: Connection | undefined;
   try {
     connection = await connectTemporal(config.temporal, TIMEOUT_MS);
@@ -117,32 +135,36 @@ async function checkTemporal(config: Config, checks: DoctorCheck[]): Promise<voi
       ok: true,
       detail: `${config.temporalAddress}, namespace ${ns.namespaceInfo?.name ?? config.temporalNamespace}, ${describeTemporalSecurity(temporalSecurity(config.temporal))}${profileNote(config)}`,
     });
-    const pollers = await connection.withDeadline(deadline(), () =>
-      connection!.workflowService.describeTaskQueue({
-        namespace: config.temporalNamespace,
-        taskQueue: { name: config.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-      }),
-    );
-    // Temporal keeps listing a poller for minutes after it left; one that polled lately is one that runs.
-    const recent = Date.now() - RECENT_POLL_MS;
-    const n = (pollers.pollers ?? []).filter((p) => {
-      const t = p.lastAccessTime;
-      return !t || Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) >= recent;
-    }).length;
-    checks.push(
-      n > 0
-        ? {
-            name: 'worker',
-            ok: true,
-            detail: `${n} worker${n === 1 ? '' : 's'} polling task queue "${config.taskQueue}"`,
-          }
-        : {
-            name: 'worker',
-            ok: false,
-            detail: `no worker polls task queue "${config.taskQueue}" (DATASHARE_TASK_QUEUE): start one with datashare worker`,
-          },
-    );
+    const polling = (queue: string): Promise<number> => recentPollers(connection!, config.temporalNamespace, queue);
+    const n = await polling(config.taskQueue);
+    const workers = (k: number): string => `${k} worker${k === 1 ? '' : 's'}`;
+    if (n > 0) {
+      checks.push({ name: 'worker', ok: true, detail: `${workers(n)} polling task queue "${config.taskQueue}"` });
+    } else if (instances.length > 0) {
+      // With instances, the default queue serves only --where rounds and profiles no instance takes.
+      checks.push({
+        name: 'worker',
+        ok: true,
+        detail: `no worker polls task queue "${config.taskQueue}" (DATASHARE_TASK_QUEUE); with instances it runs only --where schedule rounds and profiles of partitions no instance serves`,
+      });
+    } else {
+      checks.push({
+        name: 'worker',
+        ok: false,
+        detail: `no worker polls task queue "${config.taskQueue}" (DATASHARE_TASK_QUEUE): start one with datashare worker`,
+      });
+    }
+    for (const i of instances) {
+      const k = await polling(i.taskQueue);
+      checks.push({
+        name: `worker (instance ${i.name})`,
+        ok: k > 0,
+        detail:
+          k > 0
+            ? `${workers(k)} polling task queue "${i.taskQueue}" as ${i.principalArn}`
+            : `no worker polls task queue "${i.taskQueue}": start one with datashare worker --instance ${i.name}, with that instance's AWS credentials`,
+      });
+    }
   } catch (e) {
     const text = message(e, config, 'Temporal');
     if (/namespace/i.test(text) && /not found/i.test(text)) {
@@ -155,6 +177,8 @@ async function checkTemporal(config: Config, checks: DoctorCheck[]): Promise<voi
       checks.push({ name: 'Temporal', ok: false, detail: text });
     }
     checks.push({ name: 'worker', ok: false, detail: 'not checked: Temporal is not reachable' });
+    for (const i of instances)
+      checks.push({ name: `worker (instance ${i.name})`, ok: false, detail: 'not checked: Temporal is not reachable' });
   } finally {
     await connection?.close().catch(() => undefined);
   }
@@ -216,7 +240,9 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<D
     return { ok: false, checks };
   }
   await checkDatabases(config, checks);
-  await checkTemporal(config, checks);
+  // Unreadable (database down, not migrated): the database check above says so already.
+  const instances = await withPool(config.databaseUrl, listInstances).catch(() => []);
+  await checkTemporal(config, checks, instances);
   const connected = checks.find((c) => c.name === 'Temporal')?.ok ?? false;
   const temporal = {
     address: config.temporalAddress,
