@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../common/infra/config';
 import { connectTemporal } from '../../client/library/temporal-connection';
 import { connectWorkerToTemporal } from '../../worker/temporal-connect';
-import { startHarness, type Harness } from '../support/harness';
+import { logLines, startHarness, type Harness } from '../support/harness';
 import { startTlsProxy, type TlsProxy } from '../support/tls-proxy';
 import { runCli } from '../support/cli';
 import { createBucket, createEndUserRole, endUserProfile, uniqueName } from '../../scripts/local/end-user-account';
@@ -72,6 +72,18 @@ describe('Temporal over TLS: mTLS and API keys through nginx, the standard TEMPO
 
   it('runs a delivery with TEMPORAL_API_KEY through the listener that requires a bearer key', async () => {
     await deliverOnce(tlsEnv({ TEMPORAL_ADDRESS: proxy.apiKeyAddress, TEMPORAL_API_KEY: proxy.apiKey }), 'apikey');
+    // The key is a secret: the worker's logs never carry it.
+    expect(logLines.join('\n')).not.toContain(proxy.apiKey);
+  });
+
+  it('datashare worker without its client certificate exits 1 with one line naming TLS and the variables', async () => {
+    const env = { ...process.env, ...tlsEnv({ TEMPORAL_ADDRESS: proxy.mtlsAddress }) };
+    const r = await runCli(['worker'], env, 60_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^datashare: TemporalConnectionRefused: Temporal at localhost:\d+ \(TLS \(no client certificate.*refused the TLS connection without a client certificate.*set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH/m,
+    );
+    expect(r.stderr).not.toMatch(/Failed to connect before the deadline/);
   });
 
   /** Both the client's and the worker's connect must fail with the same clear message. */
