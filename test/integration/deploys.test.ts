@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { temporal as temporalProto } from '@temporalio/proto';
 import { Datashare } from '../../client/datashare';
+import { connectTemporal } from '../../client/library/temporal-connection';
+import { loadConfig } from '../../common/infra/config';
 import { loadCheckpoint } from '../../common/store/export-state';
 import { copyCsv } from '../support/fixtures';
 import { S3Injector } from '../support/s3-injector';
@@ -135,6 +138,49 @@ describe('deploys: SIGTERM in the middle of a file, a new worker resumes it', ()
     expect([...new Set([...kept, ...sentBySecond])].sort((x, y) => x - y)).toEqual(
       Array.from({ length: last }, (_, i) => i + 1),
     );
+    await second.stop('SIGTERM');
+  });
+
+  it("a file still waiting for one of the worker's file slots gives it up at once: the exit stays clean", async () => {
+    injector.reset();
+    // One file at a time on this worker, two files in the delivery: the second waits for a slot.
+    const first = await startWorkerProcess(['--max-concurrent-files', '1'], env);
+    workers.push(first);
+    const started = await ds.share(profile, dataset, { maxFileBytes: 16 * 1024 * 1024, maxParallelFiles: 2 });
+    // Both files' activities started on this worker (the second one waiting for the slot), one part sent.
+    const temporal = await connectTemporal(loadConfig().temporal, 10_000);
+    const running = async (): Promise<number> => {
+      const d = await temporal.workflowService.describeWorkflowExecution({
+        namespace: loadConfig().temporalNamespace,
+        execution: { workflowId: started.workflowId },
+      });
+      return (d.pendingActivities ?? []).filter(
+        (a) =>
+          a.activityType?.name === 'uploadFile' &&
+          a.state === temporalProto.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+      ).length;
+    };
+    for (let i = 0; i < 1200; i++) {
+      if ((await ds.getDelivery(started.id)).uploadedBytes >= PART && (await running()) === 2) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(await running()).toBe(2);
+    await temporal.close();
+    const stopped = await first.stop('SIGTERM');
+    console.log(`deploys: with a file queued: worker exited ${stopped.code} in ${stopped.ms} ms after SIGTERM`);
+    expect(first.stderr()).not.toMatch(/GracefulShutdownPeriodExpired/);
+    expect(stopped.code).toBe(0);
+    expect(stopped.ms).toBeLessThan(GRACE_MS + 5_000);
+    const second = await startWorkerProcess([], env);
+    workers.push(second);
+    const done = await ds.waitForDelivery(started.id, undefined, 200);
+    expect(done.status).toBe('completed');
+    expect(done.files.length).toBeGreaterThanOrEqual(2);
+    expect(done.rows).toBe(160000);
+    for (const f of done.files) {
+      const body = await getObjectBytes('other', bucket, f.key);
+      expect(createHash('sha256').update(body).digest('hex')).toBe(f.sha256);
+    }
     await second.stop('SIGTERM');
   });
 
