@@ -34,7 +34,9 @@ export class Profiles {
     for (const k of opts.unset ?? []) delete merged[k];
     if (merged.s3_external_id === undefined) merged.s3_external_id = generateExternalId();
     if (merged.s3_prefix !== undefined) merged.s3_prefix = normalizePrefix(merged.s3_prefix);
-    destinationFromProperties(merged);
+    const destination = destinationFromProperties(merged);
+    // A typo in s3_instance is caught now, not at the next delivery.
+    if (updates.s3_instance) instanceOfProfile(id, destination, await listInstances(this.deps.metaPool));
     return store.saveProfile(this.deps.metaPool, id, merged);
   }
 

@@ -280,6 +280,10 @@ describe('instances: one sharer identity and task queue per instance, a worker p
     await expect(ds.share(loose, dataset)).rejects.toThrow(
       /choose one with datashare profile set .* s3_instance=<name>/,
     );
+    // A name that is no instance is refused when it is set.
+    await expect(ds.setProfile(loose, { s3_instance: 'no-such-instance' })).rejects.toThrow(
+      /there is no such instance/,
+    );
     await ds.deleteProfile(loose);
   });
 
