@@ -1,5 +1,9 @@
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datashare } from '../../client/datashare';
 import { connectTemporal } from '../../client/library/temporal-connection';
@@ -9,6 +13,7 @@ import { newDeliveryId } from '../../common/domain/ids';
 import { insertDelivery } from '../../common/store/deliveries';
 import { deliveryWorkflow } from '../../workflows';
 import { runCli } from '../support/cli';
+import { workflowBundle } from '../support/harness';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import {
   createBucket,
@@ -238,8 +243,15 @@ describe('instances: one sharer identity and task queue per instance, a worker p
     });
     try {
       expect((await ds.schedules.list()).map((s) => s.id)).toContain(view.id);
-      const runOnce = async (): Promise<{ taskQueue: string; workers: Set<string>; round: string }> => {
+      const runOnce = async (): Promise<{
+        taskQueue: string;
+        workers: Set<string>;
+        round: string;
+        roundId: string;
+      }> => {
         const before = new Set((await ds.listDeliveries({ profileId: p1 })).map((d) => d.id));
+        // A run's ids come from its nominal time, to the second: two triggers in one second are one run.
+        await new Promise((r) => setTimeout(r, 1100));
         // allow-all: the previous round may still be closing when its delivery has completed.
         await ds.schedules.trigger(view.id, 'allow-all');
         let fresh;
@@ -247,11 +259,16 @@ describe('instances: one sharer identity and task queue per instance, a worker p
           fresh = (await ds.listDeliveries({ profileId: p1 })).find((d) => !before.has(d.id) && d.status !== 'running');
           if (!fresh) await new Promise((r) => setTimeout(r, 200));
         }
-        if (!fresh) throw new Error('the triggered delivery did not finish');
+        if (!fresh) {
+          const d = await temporal.schedule.getHandle(view.id).describe();
+          throw new Error(
+            `the triggered delivery did not finish: deliveries ${JSON.stringify((await ds.listDeliveries({ profileId: p1 })).map((x) => [x.id, x.status, x.error]))}; recent ${JSON.stringify(d.info.recentActions.map((x) => x.action.workflow.workflowId))} running ${JSON.stringify(d.info.runningActions)}`,
+          );
+        }
         expect(fresh.status).toBe('completed');
         const desc = await temporal.schedule.getHandle(view.id).describe();
         const round = desc.info.recentActions.at(-1)!.action.workflow.workflowId;
-        return { ...(await whereItRan(fresh.workflowId)), round: (await whereItRan(round)).taskQueue };
+        return { ...(await whereItRan(fresh.workflowId)), round: (await whereItRan(round)).taskQueue, roundId: round };
       };
       const first = await runOnce();
       expect(first).toMatchObject({ taskQueue: a.queue, round: a.queue });
@@ -261,6 +278,18 @@ describe('instances: one sharer identity and task queue per instance, a worker p
       const second = await runOnce();
       expect(second).toMatchObject({ taskQueue: b.queue, round: a.queue });
       expect([...second.workers]).toEqual([expect.stringMatching(new RegExp(`^${workerB.pid}@`))]);
+
+      // The round that sent its child to another queue replays (patched('child-on-instance-queue')), and is
+      // kept in test/histories with RECORD_HISTORIES=1 so that determinism.test.ts guards the branch.
+      const round = temporal.workflow.getHandle(second.roundId);
+      await round.result();
+      const history = await round.fetchHistory();
+      if (process.env.RECORD_HISTORIES === '1')
+        writeFileSync(
+          join(__dirname, '..', 'histories', 'scheduled-delivery-child-on-instance-queue.json'),
+          historyToJSON(history),
+        );
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, second.roundId);
     } finally {
       await ds.setProfile(p1, { s3_instance: a.name });
       await ds.schedules.delete(view.id);
