@@ -40,6 +40,8 @@ export interface ActivityDeps {
   sliceBytes?: number;
   /** The source's URL, to cancel a query that passed its first-row deadline from a connection of its own. */
   sourceDatabaseUrl?: string;
+  /** The instance this worker serves (datashare worker --instance); deliveries of other instances' profiles are refused. */
+  instance?: string;
 }
 
 // S3's minimum part size: with two parts in flight per file it keeps a worker's buffers small.
@@ -59,7 +61,7 @@ export function createActivities(deps: ActivityDeps) {
   );
   const gated = { ...deps, sourcePool: source };
   return {
-    loadProfile: historySafe((input: DeliveryInput) => loadProfile(deps.metaPool, input)),
+    loadProfile: historySafe((input: DeliveryInput) => loadProfile(deps.metaPool, input, deps.instance)),
     assumeRole: historySafe((input: AssumeRoleInput) => assumeRole(deps, input)),
     // Registered under its first name, which recorded histories and running workflows call.
     exportDataset: historySafe((input: PlanExportInput) => planExport(gated, input)),

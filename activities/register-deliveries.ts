@@ -13,8 +13,27 @@ import { scheduledDeliveryId } from '../common/contracts/schedule-ids';
 import type { RegisterDeliveriesInput, RegisteredDelivery } from '../common/contracts/schedules';
 import { getDataset } from '../common/store/datasets';
 import { deliveryStatuses, findDelivery, insertDelivery } from '../common/store/deliveries';
+import { listInstances } from '../common/store/instances';
+import { profileInstance } from '../common/store/profile-instance';
+import { findProfile } from '../common/store/profiles';
 
 const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Each profile's instance's task queue, for the profiles that belong to one (none
+ * without instances). A profile that cannot be placed (deleted, or ambiguous) gets
+ * none: its delivery then fails in loadProfile with the reason, on the round's queue.
+ */
+async function instanceQueues(metaPool: Pool, profileIds: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if ((await listInstances(metaPool)).length === 0) return out;
+  for (const id of profileIds) {
+    const profile = await findProfile(metaPool, id);
+    const instance = profile ? await profileInstance(metaPool, profile).catch(() => undefined) : undefined;
+    if (instance) out.set(id, instance.taskQueue);
+  }
+  return out;
+}
 
 function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === UNIQUE_VIOLATION;
@@ -54,8 +73,11 @@ export async function registerDeliveries(
     ).map((r) => [r.id, r]),
   );
 
+  const queues = await instanceQueues(metaPool, input.profileIds);
   const out: RegisteredDelivery[] = [];
   for (const { profileId, deliveryId } of ids) {
+    const queue = queues.get(profileId);
+    const taskQueue = queue ? { taskQueue: queue } : {};
     let found = existing.get(deliveryId);
     if (!found) {
       try {
@@ -69,7 +91,7 @@ export async function registerDeliveries(
           // An incremental dataset's window ends at the scheduled time, not whenever the run got to it.
           windowTo: scheduledAt,
         });
-        out.push({ profileId, deliveryId, format, compression, start: true });
+        out.push({ profileId, deliveryId, format, compression, start: true, ...taskQueue });
         continue;
       } catch (e) {
         if (!isUniqueViolation(e)) throw e;
@@ -88,6 +110,7 @@ export async function registerDeliveries(
       compression: found.compression,
       start: found.status === 'running',
       existing: found.status,
+      ...taskQueue,
     });
   }
   return { deliveries: out };

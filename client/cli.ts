@@ -4,6 +4,7 @@ import { addDatasetCommands } from './cli/dataset';
 import { addDeliveryCommands } from './cli/delivery';
 import { addDoctorCommand } from './cli/doctor';
 import { EXIT_FAILED, EXIT_USAGE, ExitCode } from './cli/exit-codes';
+import { addInstanceCommands } from './cli/instance';
 import { addMigrateCommand } from './cli/migrate';
 import { addProfileCommands } from './cli/profile';
 import { addScheduleCommands } from './cli/schedule';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   addDeliveryCommands(program);
   addWorkerCommand(program);
   addScheduleCommands(program);
+  addInstanceCommands(program);
   addDoctorCommand(program);
   return program;
 }
@@ -41,8 +43,17 @@ function isMissingOurTable(e: unknown): boolean {
   return (
     pg?.code === '42P01' &&
     typeof pg.message === 'string' &&
-    /relation "(profiles|datasets|deliveries|delivery_\w+|schema_migrations)"/.test(pg.message)
+    /relation "(profiles|datasets|deliveries|instances|delivery_\w+|schema_migrations)"/.test(pg.message)
   );
+}
+
+/** The configuration for explaining an error; a broken Temporal profile must not hide the error itself. */
+function configOrDefaults(): ReturnType<typeof loadConfig> {
+  try {
+    return loadConfig();
+  } catch {
+    return loadConfig({ ...process.env, TEMPORAL_CONFIG_FILE: '/dev/null', TEMPORAL_PROFILE: '' });
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -57,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    const unreachable = explainUnreachable(e, loadConfig());
+    const unreachable = explainUnreachable(e, configOrDefaults());
     if (unreachable) {
       process.stderr.write(`datashare: ${unreachable.message}\n`);
       if (process.env.DATASHARE_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);

@@ -11,6 +11,7 @@ import { migrate, type AppliedMigration } from '../common/store/migrate';
 import type { ProfileRow } from '../common/store/profiles';
 import { Datasets, type DatasetInput } from './library/datasets';
 import { Deliveries, type ReplayOutcome, type ShareOptions } from './library/deliveries';
+import { Instances } from './library/instances';
 import { Profiles } from './library/profiles';
 import { Schedules } from './library/schedules';
 import { TemporalConnection } from './library/temporal-connection';
@@ -18,6 +19,7 @@ import type { VerifyReport } from './library/verify-destination';
 
 export type { DatasetRow } from '../common/store/datasets';
 export type { ProfileRow } from '../common/store/profiles';
+export type { InstanceRow } from '../common/store/instances';
 export type { DeliveryFilter } from '../common/store/deliveries';
 export type { DatasetInput } from './library/datasets';
 export type { ReplayOutcome, ShareOptions } from './library/deliveries';
@@ -40,6 +42,8 @@ export class Datashare {
   readonly datasets: Datasets;
   readonly deliveries: Deliveries;
   readonly schedules: Schedules;
+  /** Sharer deployments side by side (`datashare instance …`). */
+  readonly instances: Instances;
   private readonly temporal: TemporalConnection;
 
   constructor(
@@ -55,6 +59,7 @@ export class Datashare {
     this.datasets = new Datasets(deps);
     this.deliveries = new Deliveries(deps);
     this.schedules = new Schedules(deps);
+    this.instances = new Instances(deps);
   }
 
   async close(): Promise<void> {

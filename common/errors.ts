@@ -75,6 +75,16 @@ export const ERROR_REGISTRY = {
     exitCode: 1,
     hint: 'a service datashare needs did not answer: the message names it and the variable that sets it',
   },
+  TemporalConnectionRefused: {
+    permanent: true,
+    exitCode: 1,
+    hint: "Temporal answered but refused the connection's TLS, client certificate or API key: the message names the TEMPORAL_* variable to set",
+  },
+  WrongInstance: {
+    permanent: true,
+    exitCode: 1,
+    hint: "the delivery's profile belongs to another instance than this worker serves: start it again (`datashare replay`) so it goes to that instance's task queue, or fix the profile's s3_instance",
+  },
   Cancelled: { permanent: false, exitCode: 1, hint: 'someone cancelled it; `datashare replay` sends it again' },
   InternalError: {
     permanent: false,

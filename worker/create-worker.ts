@@ -1,8 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../common/infra/config';
+import { connectWorkerToTemporal } from './temporal-connect';
 
 export interface WorkerSetup {
   config: Config;
@@ -11,6 +12,8 @@ export interface WorkerSetup {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Files this worker exports at once: memory is bounded by settings, not luck. */
   maxConcurrentFiles?: number;
+  /** How a shutdown drains (worker/graceful-shutdown.ts); the SDK's defaults otherwise. */
+  shutdown?: Pick<WorkerOptions, 'shutdownGraceTime' | 'shutdownForceTime'>;
 }
 
 /** workflows/index.js beside this file in dist/, or the TypeScript source when run from sources (tests, tsx). */
@@ -29,7 +32,7 @@ function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle
 
 export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
   const maxConcurrentFiles = setup.maxConcurrentFiles ?? setup.deps.maxConcurrentFiles ?? 2;
-  const connection = await NativeConnection.connect({ address: setup.config.temporalAddress });
+  const connection = await connectWorkerToTemporal(setup.config.temporal);
   const worker = await Worker.create({
     connection,
     namespace: setup.config.temporalNamespace,
@@ -41,6 +44,7 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     // Heartbeats carry cancellation back to the activity: keep them frequent so a cancel lands in seconds.
     maxHeartbeatThrottleInterval: '2 seconds',
     defaultHeartbeatThrottleInterval: '2 seconds',
+    ...(setup.shutdown ?? {}),
   });
   return { worker, connection };
 }

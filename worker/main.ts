@@ -4,9 +4,12 @@ import { createAwsAccess } from '../common/infra/aws';
 import { loadConfig } from '../common/infra/config';
 import { assertMigrated } from '../common/store/migrate';
 import { createWorker } from './create-worker';
+import { servedInstance } from './served-instance';
+import { announceShutdown, shutdownGraceMs, shutdownOptions } from './graceful-shutdown';
+import { describeTemporalSecurity, temporalSecurity } from '../common/infra/temporal-settings';
 import { connectionsPerFile, maxSourceConnections, SOURCE_APPLICATION_NAME } from '../common/infra/source-connections';
 
-/** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals). */
+/** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals; graceful-shutdown.ts sets how). */
 const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 /** DATASHARE_LOG_LEVEL (default INFO; WARN hides the workflow bundler's build report). */
@@ -42,10 +45,18 @@ function traceMemory(): NodeJS.Timeout | undefined {
 }
 
 export async function runWorker(
-  opts: { maxConcurrentFiles?: number; maxSourceConnections?: number; connectionsPerFile?: number } = {},
+  opts: {
+    maxConcurrentFiles?: number;
+    maxSourceConnections?: number;
+    connectionsPerFile?: number;
+    instance?: string;
+    shutdownGrace?: string;
+  } = {},
 ): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(logLevel()) });
-  const config = loadConfig();
+  let config = loadConfig();
+  const graceMs = shutdownGraceMs(opts.shutdownGrace);
+  const instanceName = opts.instance ?? (process.env.DATASHARE_INSTANCE || undefined);
   const noteDbError = (e: Error): void =>
     void process.stderr.write(`datashare worker: database connection lost (${e.message}); reconnecting on next use\n`);
   // No connect deadline: activities wait their turn for the pool under load; their own timeouts bound them.
@@ -58,6 +69,10 @@ export async function runWorker(
   const sourcePool = createPool(config.sourceDatabaseUrl, maxSource, noteDbError, SOURCE_APPLICATION_NAME);
   try {
     await assertMigrated(metaPool);
+    const aws = createAwsAccess();
+    // An instance's worker polls its queue alone, as its principal (checked now, not at the first delivery).
+    const instance = instanceName ? await servedInstance(metaPool, instanceName, aws) : undefined;
+    if (instance) config = { ...config, taskQueue: instance.taskQueue };
     const { worker, connection } = await createWorker({
       config,
       deps: {
@@ -66,18 +81,23 @@ export async function runWorker(
         maxSourceConnections: maxSource,
         connectionsPerFile: perFile,
         sourceDatabaseUrl: config.sourceDatabaseUrl,
-        aws: createAwsAccess(),
+        aws,
+        ...(instance ? { instance: instance.name } : {}),
         ...partSettings(),
       },
       ...(opts.maxConcurrentFiles ? { maxConcurrentFiles: opts.maxConcurrentFiles } : {}),
+      shutdown: shutdownOptions(graceMs),
     });
     const trace = traceMemory();
     process.stderr.write(
-      `datashare worker: task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace})\n`,
+      `datashare worker: ${instance ? `instance "${instance.name}" (${instance.principalArn}), ` : ''}task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}, ${describeTemporalSecurity(temporalSecurity(config.temporal))})\n`,
     );
+    const quiet = announceShutdown(graceMs, (line) => void process.stderr.write(line));
     try {
       await worker.run();
+      process.stderr.write('datashare worker: stopped\n');
     } finally {
+      quiet();
       if (trace) clearInterval(trace);
       await connection.close();
     }

@@ -8,6 +8,7 @@ import {
   ChildWorkflowFailure,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   startChild,
   workflowInfo,
@@ -33,6 +34,9 @@ export const { listProfilesPage, registerDeliveries } = proxyActivities<Activiti
     nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
   },
 });
+
+/** A scheduled delivery runs on its profile's instance's task queue (issue 14, instances). */
+const CHILD_ON_INSTANCE_QUEUE = 'child-on-instance-queue';
 
 /** How many failures a round's result lists by name; the deliveries table has them all. */
 const FAILURES_LISTED = 20;
@@ -125,6 +129,8 @@ export async function runDeliveries(
           // Cancelling or terminating a round (overlap cancel-other/terminate-other) cancels its
           // deliveries cleanly, so each records itself cancelled.
           parentClosePolicy: 'REQUEST_CANCEL',
+          // The profile's instance's workers, not the round's: a patch, as histories before it had no queue here.
+          ...(d.taskQueue && patched(CHILD_ON_INSTANCE_QUEUE) ? { taskQueue: d.taskQueue } : {}),
         });
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) {

@@ -26,7 +26,8 @@ export function addProfileCommands(program: Command): void {
     .description(
       'create or update a profile; keys not given are kept.\n' +
         'Destination keys: s3_role_arn, s3_bucket, s3_region, s3_prefix, s3_external_id (generated when absent), s3_acl (bucket-owner-full-control),\n' +
-        "s3_bucket_owner (12-digit account, when not the role's), s3_sse (AES256|aws:kms), s3_kms_key_arn (with aws:kms).\n" +
+        "s3_bucket_owner (12-digit account, when not the role's), s3_sse (AES256|aws:kms), s3_kms_key_arn (with aws:kms),\n" +
+        "s3_instance (the instance that delivers it, when several serve its role's partition: datashare instance list).\n" +
         'Any other key (e.g. tenant_id=42) is a property datasets can use as :tenant_id.',
     )
     .option('--unset <key...>', 'remove these properties')

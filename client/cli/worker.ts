@@ -16,11 +16,25 @@ export function addWorkerCommand(program: Command): void {
       'connections to the source database this worker holds at most; deliveries beyond it wait their turn (default: files × connections per file + 2, or DATASHARE_MAX_SOURCE_CONNECTIONS)',
     )
     .option(
+      '--instance <name>',
+      "serve this instance (datashare instance list): poll its task queue, with its AWS credentials, refusing other instances' profiles (default DATASHARE_INSTANCE)",
+    )
+    .option(
+      '--shutdown-grace <duration>',
+      'on SIGTERM/SIGINT: stop polling, let files in flight finish or checkpoint their finished parts, and exit within this (default 30s, or DATASHARE_SHUTDOWN_GRACE); give the orchestrator a few seconds more',
+    )
+    .option(
       '--connections-per-file <n>',
       'source connections one file is read over at once, as slices of an integer key in one snapshot; the bytes are the same whatever the number (default 2, or DATASHARE_CONNECTIONS_PER_FILE; README, Performance)',
     )
     .action(
-      async (opts: { maxConcurrentFiles: string; maxSourceConnections?: string; connectionsPerFile?: string }) => {
+      async (opts: {
+        maxConcurrentFiles: string;
+        maxSourceConnections?: string;
+        connectionsPerFile?: string;
+        instance?: string;
+        shutdownGrace?: string;
+      }) => {
         const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
         const maxSource = parsePositiveInt('--max-source-connections', opts.maxSourceConnections, 10_000);
         const perFile = parsePositiveInt('--connections-per-file', opts.connectionsPerFile, 64);
@@ -29,6 +43,8 @@ export function addWorkerCommand(program: Command): void {
           ...(max ? { maxConcurrentFiles: max } : {}),
           ...(maxSource ? { maxSourceConnections: maxSource } : {}),
           ...(perFile ? { connectionsPerFile: perFile } : {}),
+          ...(opts.instance ? { instance: opts.instance } : {}),
+          ...(opts.shutdownGrace ? { shutdownGrace: opts.shutdownGrace } : {}),
         });
       },
     );

@@ -15,6 +15,7 @@ import { getDataset } from '../../common/store/datasets';
 import * as store from '../../common/store/deliveries';
 import * as progress from '../../common/store/delivery-progress';
 import { getProfile } from '../../common/store/profiles';
+import { profileTaskQueue } from '../../common/store/profile-instance';
 import { deliveryWorkflow } from '../../workflows';
 import { checkCompression, checkFormat, checkFormatCompression } from './file-format';
 import type { LibraryDeps } from './library-deps';
@@ -59,6 +60,8 @@ export class Deliveries {
     const profile = await getProfile(metaPool, profileId);
     const dataset = await getDataset(metaPool, datasetId);
     deliverableDestination(profile, dataset.sql);
+    // Checked before the row is written: a profile no instance can take leaves nothing behind.
+    const taskQueue = await profileTaskQueue(metaPool, profile, this.deps.config.taskQueue);
     const format = checkFormat(opts.format ?? dataset.format);
     const compression = checkCompression(effectiveCompression(format, opts.compression, dataset));
     checkFormatCompression(format, compression);
@@ -89,7 +92,7 @@ export class Deliveries {
       compression,
       fullRefresh: opts.fullRefresh ?? false,
     });
-    return this.startDelivery(input, workflowId, {
+    return this.startDelivery(input, workflowId, taskQueue, {
       errorType: 'StartFailed',
       conflict: 'a workflow with this id already exists',
       recordConflict: true,
@@ -167,6 +170,8 @@ export class Deliveries {
     const profile = await getProfile(metaPool, view.profileId);
     const dataset = await getDataset(metaPool, view.datasetId);
     deliverableDestination(profile, dataset.sql);
+    // The profile's instance now: a profile moved to another instance is replayed there.
+    const taskQueue = await profileTaskQueue(metaPool, profile, this.deps.config.taskQueue);
 
     // Our table records the failure a moment before the workflow run closes; the
     // new run may only start once it has.
@@ -182,7 +187,7 @@ export class Deliveries {
       compression: view.compression,
       ...(maxFileBytes ? { maxFileBytes } : {}),
     };
-    return this.startDelivery(input, view.workflowId, {
+    return this.startDelivery(input, view.workflowId, taskQueue, {
       errorType: 'ReplayStartFailed',
       conflict: `Temporal refused to run delivery ${id} again (its workflow ${view.workflowId} completed or is still open)`,
       recordConflict: false,
@@ -227,11 +232,17 @@ export class Deliveries {
    * Starts the workflow of a delivery our table has as running, for share and
    * replay alike. If Temporal refuses, the delivery is recorded failed.
    */
-  private async startDelivery(input: DeliveryInput, workflowId: string, refusal: StartRefusal): Promise<DeliveryView> {
+  private async startDelivery(
+    input: DeliveryInput,
+    workflowId: string,
+    taskQueue: string,
+    refusal: StartRefusal,
+  ): Promise<DeliveryView> {
     const temporal = await this.deps.temporal.client();
     try {
       await temporal.workflow.start(deliveryWorkflow, {
-        taskQueue: this.deps.config.taskQueue,
+        // The profile's instance's queue (DATASHARE_TASK_QUEUE without instances): only its workers run it.
+        taskQueue,
         workflowId,
         args: [input],
         // A completed delivery can never be sent twice by accident; a failed one may be replayed.

@@ -4,7 +4,7 @@
  * it failed, which variable sets it and what to do.
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Pool } from 'pg';
 import { createAwsAccess } from '../../common/infra/aws';
@@ -12,6 +12,20 @@ import { awsEndpoint, loadConfig, type Config } from '../../common/infra/config'
 import { createPool } from '../../common/infra/pool';
 import { explainUnreachable, type Service } from '../../common/infra/service-errors';
 import { migrationStatus } from '../../common/store/migrate';
+import {
+  describeTemporalSecurity,
+  temporalSecurity,
+  type TemporalSecurity,
+} from '../../common/infra/temporal-settings';
+import { connectTemporal } from './temporal-connection';
+import type { Instance } from '../../common/domain/instances';
+import { listInstances } from '../../common/store/instances';
+
+/** Which temporal.toml profile the connection came from, if one. */
+function profileNote(config: Config): string {
+  const t = config.temporal;
+  return t.configFile ? ` (profile "${t.profileName ?? 'default'}" of ${t.configFile})` : '';
+}
 
 export interface DoctorCheck {
   name: string;
@@ -23,6 +37,8 @@ export interface DoctorCheck {
 export interface DoctorReport {
   ok: boolean;
   checks: DoctorCheck[];
+  /** The Temporal connection doctor made (or tried): where, and its TLS and API-key state. */
+  temporal?: TemporalSecurity & { address: string; namespace: string; connected: boolean };
 }
 
 /** A worker's long poll lasts up to about 70 s, so an idle one that runs has polled within this. */
@@ -90,10 +106,26 @@ async function checkDatabases(config: Config, checks: DoctorCheck[]): Promise<vo
   }
 }
 
-async function checkTemporal(config: Config, checks: DoctorCheck[]): Promise<void> {
+/** Workers that polled the queue lately: Temporal keeps listing a poller for minutes after it left. */
+async function recentPollers(connection: Connection, namespace: string, queue: string): Promise<number> {
+  const pollers = await connection.withDeadline(new Date(Date.now() + TIMEOUT_MS), () =>
+    connection.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: queue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    }),
+  );
+  const recent = Date.now() - RECENT_POLL_MS;
+  return (pollers.pollers ?? []).filter((p) => {
+    const t = p.lastAccessTime;
+    return !t || Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) >= recent;
+  }).length;
+}
+
+async function checkTemporal(config: Config, checks: DoctorCheck[], instances: readonly Instance[]): Promise<void> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: TIMEOUT_MS });
+    connection = await connectTemporal(config.temporal, TIMEOUT_MS);
     const deadline = (): Date => new Date(Date.now() + TIMEOUT_MS);
     const ns = await connection.withDeadline(deadline(), () =>
       connection!.workflowService.describeNamespace({ namespace: config.temporalNamespace }),
@@ -101,34 +133,38 @@ async function checkTemporal(config: Config, checks: DoctorCheck[]): Promise<voi
     checks.push({
       name: 'Temporal',
       ok: true,
-      detail: `${config.temporalAddress}, namespace ${ns.namespaceInfo?.name ?? config.temporalNamespace}`,
+      detail: `${config.temporalAddress}, namespace ${ns.namespaceInfo?.name ?? config.temporalNamespace}, ${describeTemporalSecurity(temporalSecurity(config.temporal))}${profileNote(config)}`,
     });
-    const pollers = await connection.withDeadline(deadline(), () =>
-      connection!.workflowService.describeTaskQueue({
-        namespace: config.temporalNamespace,
-        taskQueue: { name: config.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-      }),
-    );
-    // Temporal keeps listing a poller for minutes after it left; one that polled lately is one that runs.
-    const recent = Date.now() - RECENT_POLL_MS;
-    const n = (pollers.pollers ?? []).filter((p) => {
-      const t = p.lastAccessTime;
-      return !t || Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) >= recent;
-    }).length;
-    checks.push(
-      n > 0
-        ? {
-            name: 'worker',
-            ok: true,
-            detail: `${n} worker${n === 1 ? '' : 's'} polling task queue "${config.taskQueue}"`,
-          }
-        : {
-            name: 'worker',
-            ok: false,
-            detail: `no worker polls task queue "${config.taskQueue}" (DATASHARE_TASK_QUEUE): start one with datashare worker`,
-          },
-    );
+    const polling = (queue: string): Promise<number> => recentPollers(connection!, config.temporalNamespace, queue);
+    const n = await polling(config.taskQueue);
+    const workers = (k: number): string => `${k} worker${k === 1 ? '' : 's'}`;
+    if (n > 0) {
+      checks.push({ name: 'worker', ok: true, detail: `${workers(n)} polling task queue "${config.taskQueue}"` });
+    } else if (instances.length > 0) {
+      // With instances, the default queue serves only --where rounds and profiles no instance takes.
+      checks.push({
+        name: 'worker',
+        ok: true,
+        detail: `no worker polls task queue "${config.taskQueue}" (DATASHARE_TASK_QUEUE); with instances it runs only --where schedule rounds and profiles of partitions no instance serves`,
+      });
+    } else {
+      checks.push({
+        name: 'worker',
+        ok: false,
+        detail: `no worker polls task queue "${config.taskQueue}" (DATASHARE_TASK_QUEUE): start one with datashare worker`,
+      });
+    }
+    for (const i of instances) {
+      const k = await polling(i.taskQueue);
+      checks.push({
+        name: `worker (instance ${i.name})`,
+        ok: k > 0,
+        detail:
+          k > 0
+            ? `${workers(k)} polling task queue "${i.taskQueue}" as ${i.principalArn}`
+            : `no worker polls task queue "${i.taskQueue}": start one with datashare worker --instance ${i.name}, with that instance's AWS credentials`,
+      });
+    }
   } catch (e) {
     const text = message(e, config, 'Temporal');
     if (/namespace/i.test(text) && /not found/i.test(text)) {
@@ -141,6 +177,8 @@ async function checkTemporal(config: Config, checks: DoctorCheck[]): Promise<voi
       checks.push({ name: 'Temporal', ok: false, detail: text });
     }
     checks.push({ name: 'worker', ok: false, detail: 'not checked: Temporal is not reachable' });
+    for (const i of instances)
+      checks.push({ name: `worker (instance ${i.name})`, ok: false, detail: 'not checked: Temporal is not reachable' });
   } finally {
     await connection?.close().catch(() => undefined);
   }
@@ -202,9 +240,18 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<D
     return { ok: false, checks };
   }
   await checkDatabases(config, checks);
-  await checkTemporal(config, checks);
+  // Unreadable (database down, not migrated): the database check above says so already.
+  const instances = await withPool(config.databaseUrl, listInstances).catch(() => []);
+  await checkTemporal(config, checks, instances);
+  const connected = checks.find((c) => c.name === 'Temporal')?.ok ?? false;
+  const temporal = {
+    address: config.temporalAddress,
+    namespace: config.temporalNamespace,
+    connected,
+    ...temporalSecurity(config.temporal),
+  };
   await checkAws(config, env, checks);
-  return { ok: checks.every((c) => c.ok), checks };
+  return { ok: checks.every((c) => c.ok), checks, temporal };
 }
 
 export function doctorLines(report: DoctorReport): string {

@@ -5,6 +5,8 @@ import { validateProfileId, validatePropertyName } from '../../common/domain/ids
 import { buildPolicies, sharerRootArn, type EndUserPolicies } from '../../common/domain/policy';
 import { ValidationError } from '../../common/errors';
 import * as store from '../../common/store/profiles';
+import { instanceOfProfile } from '../../common/domain/instances';
+import { listInstances } from '../../common/store/instances';
 import type { LibraryDeps } from './library-deps';
 import { verifyDestination, type VerifyReport } from './verify-destination';
 
@@ -32,7 +34,9 @@ export class Profiles {
     for (const k of opts.unset ?? []) delete merged[k];
     if (merged.s3_external_id === undefined) merged.s3_external_id = generateExternalId();
     if (merged.s3_prefix !== undefined) merged.s3_prefix = normalizePrefix(merged.s3_prefix);
-    destinationFromProperties(merged);
+    const destination = destinationFromProperties(merged);
+    // A typo in s3_instance is caught now, not at the next delivery.
+    if (updates.s3_instance) instanceOfProfile(id, destination, await listInstances(this.deps.metaPool));
     return store.saveProfile(this.deps.metaPool, id, merged);
   }
 
@@ -55,8 +59,12 @@ export class Profiles {
   /**
    * The sharer principal end users must trust. DATASHARE_SHARER_PRINCIPAL_ARN names
    * it exactly; otherwise the whole sharer account (its root ARN), as in the setup guide.
+   * When the profile belongs to an instance, that instance's principal.
    */
-  async sharerPrincipal(d: S3Destination): Promise<string> {
+  async sharerPrincipal(d: S3Destination, profileId = '(unsaved)'): Promise<string> {
+    // An instance's principal wins: the profile is delivered by that instance's workers.
+    const instance = instanceOfProfile(profileId, d, await listInstances(this.deps.metaPool));
+    if (instance) return instance.principalArn;
     const explicit = process.env.DATASHARE_SHARER_PRINCIPAL_ARN;
     if (explicit) return explicit;
     const sts = this.deps.aws.sts(d.region);
@@ -71,7 +79,7 @@ export class Profiles {
 
   async policies(id: string): Promise<EndUserPolicies & { sharerPrincipal: string; destination: S3Destination }> {
     const d = await this.destination(id);
-    const sharerPrincipal = await this.sharerPrincipal(d);
+    const sharerPrincipal = await this.sharerPrincipal(d, id);
     return { sharerPrincipal, ...buildPolicies(d, sharerPrincipal), destination: d };
   }
 

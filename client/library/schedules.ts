@@ -21,6 +21,8 @@ import * as datasets from '../../common/store/datasets';
 import { checkFanOutTenancy } from '../../common/domain/dataset-guards';
 import { countMatchingProfiles } from '../../common/store/profile-filter';
 import * as profiles from '../../common/store/profiles';
+import { listInstances } from '../../common/store/instances';
+import { profileTaskQueue } from '../../common/store/profile-instance';
 import { listRoundDeliveries } from '../../common/store/round-deliveries';
 import { fanOutDeliveryWorkflow, scheduledDeliveryWorkflow } from '../../workflows';
 import type { LibraryDeps } from './library-deps';
@@ -68,16 +70,21 @@ export class Schedules {
       checkFormatCompression(format, effectiveCompression(format, input.compression, dataset));
     }
     let scheduleId: string;
+    // A profile's runs go to its instance's queue; a fan-out round to DATASHARE_TASK_QUEUE, and each of
+    // its deliveries to its own profile's instance (registerDeliveries says which).
+    let taskQueue = this.deps.config.taskQueue;
     if (target.kind === 'profile') {
       // As `share` does: a schedule that can only fail is refused now, not at 2 a.m.
-      deliverableDestination(await profiles.getProfile(this.deps.metaPool, target.profileId), dataset.sql);
+      const profile = await profiles.getProfile(this.deps.metaPool, target.profileId);
+      deliverableDestination(profile, dataset.sql);
+      taskQueue = await profileTaskQueue(this.deps.metaPool, profile, taskQueue);
       scheduleId = profileScheduleId(target.profileId, datasetId);
     } else {
       checkFanOutTenancy(dataset);
       scheduleId = whereScheduleId(target.where, datasetId);
     }
 
-    const common = scheduleOptions(scheduleId, input, this.deps.config.taskQueue);
+    const common = scheduleOptions(scheduleId, input, taskQueue);
     const overrides = {
       ...(input.format ? { format: input.format } : {}),
       ...(input.compression ? { compression: input.compression } : {}),
@@ -85,7 +92,7 @@ export class Schedules {
     // Temporal appends each run's nominal time to this id: `datashare:acme:orders-2026-11-27T02:00:00Z`.
     const actionBase = {
       type: 'startWorkflow' as const,
-      taskQueue: this.deps.config.taskQueue,
+      taskQueue,
       workflowId: scheduleId,
     };
     const temporal = await this.deps.temporal.client();
@@ -151,12 +158,16 @@ export class Schedules {
     return { handle, desc, memo };
   }
 
-  /** This deployment's schedules (those whose runs go to DATASHARE_TASK_QUEUE), by id. */
+  /** This deployment's schedules (those whose runs go to DATASHARE_TASK_QUEUE or an instance's queue), by id. */
   async list(): Promise<ScheduleView[]> {
     const out: ScheduleView[] = [];
+    const queues = new Set([
+      this.deps.config.taskQueue,
+      ...(await listInstances(this.deps.metaPool)).map((i) => i.taskQueue),
+    ]);
     for await (const s of (await this.deps.temporal.client()).schedule.list()) {
       const memo = memoOf(s.memo);
-      if (!memo || memo.taskQueue !== this.deps.config.taskQueue) continue;
+      if (!memo || !queues.has(memo.taskQueue)) continue;
       out.push(baseView(s.scheduleId, memo, s));
     }
     return out.sort((a, b) => a.id.localeCompare(b.id));

@@ -1,6 +1,18 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../../common/infra/config';
 import { connectTimeoutMs } from '../../common/infra/pool';
+import { explainTemporalConnectFailure } from '../../common/infra/temporal-connect-errors';
+import { temporalConnectOptions, type TemporalSettings } from '../../common/infra/temporal-settings';
+
+/** A client connection with the standard settings; a refused TLS or API key says which variable to set. */
+export async function connectTemporal(settings: TemporalSettings, connectTimeout: number): Promise<Connection> {
+  const options = temporalConnectOptions(settings);
+  try {
+    return await Connection.connect({ ...options, connectTimeout });
+  } catch (e) {
+    throw (await explainTemporalConnectFailure(e, settings)) ?? e;
+  }
+}
 
 /**
  * The library's one connection to Temporal, shared by deliveries and schedules.
@@ -10,7 +22,7 @@ import { connectTimeoutMs } from '../../common/infra/pool';
 export class TemporalConnection {
   private opening?: Promise<{ connection: Connection; client: Client }>;
 
-  constructor(private readonly config: Pick<Config, 'temporalAddress' | 'temporalNamespace'>) {}
+  constructor(private readonly config: Pick<Config, 'temporal' | 'temporalNamespace'>) {}
 
   client(): Promise<Client> {
     // One promise for every caller, so replays started at once share one connection.
@@ -20,10 +32,7 @@ export class TemporalConnection {
 
   private async open(): Promise<{ connection: Connection; client: Client }> {
     try {
-      const connection = await Connection.connect({
-        address: this.config.temporalAddress,
-        connectTimeout: connectTimeoutMs(),
-      });
+      const connection = await connectTemporal(this.config.temporal, connectTimeoutMs());
       return { connection, client: new Client({ connection, namespace: this.config.temporalNamespace }) };
     } catch (e) {
       // Not remembered: the next call tries to connect again.

@@ -91,4 +91,6 @@ export interface RegisteredDelivery {
   start: boolean;
   /** The row's status when it already existed. */
   existing?: string;
+  /** The task queue of the profile's instance, when it belongs to one; else the child runs on the round's queue. */
+  taskQueue?: string;
 }

@@ -17,7 +17,7 @@ import {
   type Partition,
 } from './aws-names';
 import { encryptionFromProperties, validateBucketOwner, type Encryption } from './bucket-safety';
-import { validatePropertyName } from './ids';
+import { validateInstanceName, validatePropertyName } from './ids';
 import { quoteValue } from './quoting';
 import { requireProperties } from './sql-params';
 
@@ -31,6 +31,7 @@ export const DESTINATION_KEYS = [
   's3_bucket_owner',
   's3_sse',
   's3_kms_key_arn',
+  's3_instance',
 ] as const;
 
 export type DestinationKey = (typeof DESTINATION_KEYS)[number];
@@ -55,6 +56,8 @@ export interface S3Destination {
   /** s3_bucket_owner: the bucket is in another account than the role's (see expectedOwner). */
   bucketOwner?: string;
   encryption?: Encryption;
+  /** s3_instance: the instance (sharer identity, task queue) that delivers to this profile. */
+  instance?: string;
 }
 
 const REQUIRED_KEYS: readonly DestinationKey[] = ['s3_role_arn', 's3_bucket', 's3_region', 's3_external_id'];
@@ -70,6 +73,8 @@ const MISSING_HINT: Record<DestinationKey, string> = {
   s3_bucket_owner: "the 12-digit account that owns the bucket, only when it is not the role's account",
   s3_sse: 'AES256 or aws:kms',
   s3_kms_key_arn: "the ARN of the end user's KMS key, with s3_sse=aws:kms",
+  s3_instance:
+    'the datashare instance that delivers to this profile (datashare instance list), only when several serve its partition',
 };
 
 function isDestinationKey(key: string): key is DestinationKey {
@@ -139,6 +144,11 @@ export function destinationFromProperties(props: Readonly<Record<string, string>
     ...(explicitOwner ? { bucketOwner: explicitOwner } : {}),
     ...(encryption ? { encryption } : {}),
   };
+  const instance = get('s3_instance');
+  if (instance !== undefined && instance !== '') {
+    validateInstanceName(instance, 's3_instance');
+    dest.instance = instance;
+  }
   const acl = get('s3_acl');
   if (acl !== undefined && acl !== '') {
     if (acl !== 'bucket-owner-full-control') {

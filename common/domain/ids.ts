@@ -29,6 +29,11 @@ export function validateDatasetId(id: string): void {
   validateId('dataset id', id, 'orders');
 }
 
+/** An instance's name is part of task queue names and profile properties (s3_instance). */
+export function validateInstanceName(name: string, label = 'instance name'): void {
+  validateId(label, name, 'us-east or govcloud');
+}
+
 export function validatePropertyName(key: string): void {
   if (!PROPERTY_NAME.test(key)) {
     throw new ValidationError(

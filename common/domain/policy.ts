@@ -51,7 +51,7 @@ export function sharerRootArn(partition: Partition, accountId: string): string {
 }
 
 /** The partition of a principal we may name in a trust policy: an account root, a role or a user. */
-function sharerPartition(arn: string): Partition {
+export function sharerPartition(arn: string): Partition {
   const label = 'sharer principal';
   const parts = arn.split(':');
   const [prefix, partition, service, region, accountId] = parts;

@@ -1,3 +1,5 @@
+import { loadTemporalSettings, type TemporalSettings } from './temporal-settings';
+
 /** Configuration from the environment; the names are a public interface (see README). */
 export interface Config {
   databaseUrl: string;
@@ -5,16 +7,20 @@ export interface Config {
   temporalAddress: string;
   temporalNamespace: string;
   taskQueue: string;
+  /** The whole Temporal connection (temporal.toml profile and TEMPORAL_* variables); address and namespace above come from it. */
+  temporal: TemporalSettings;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/datashare';
+  const temporal = loadTemporalSettings(env);
   return {
     databaseUrl,
     sourceDatabaseUrl: env.SOURCE_DATABASE_URL || databaseUrl,
-    temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
-    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalAddress: temporal.address,
+    temporalNamespace: temporal.namespace,
     taskQueue: env.DATASHARE_TASK_QUEUE || 'datashare',
+    temporal,
   };
 }
 

@@ -108,6 +108,8 @@ export function explainUnreachable(
   env: NodeJS.ProcessEnv = process.env,
 ): ServiceUnreachableError | undefined {
   if (e instanceof ServiceUnreachableError) return e;
+  // Already an operator's message (a refused TLS connection quotes the SDK's deadline text): keep it.
+  if (e instanceof DatashareError) return undefined;
   const endpoints = configuredEndpoints(config, env);
   const n = netCause(e);
   if (n) {

@@ -54,3 +54,23 @@ if [[ -z "$pg_bin" ]]; then
   [[ -n "$pg_bin" ]] || die "apt-get installed postgresql but no initdb under /usr/lib/postgresql/*/bin"
 fi
 echo "postgres: $("$pg_bin/postgres" --version) ($pg_bin)"
+
+# --- nginx (the TLS terminator in front of Temporal in the TLS tests) -----------
+# Debian's nginx binary, unpacked into .stack/nginx rather than installed: an installed
+# package would start a system nginx on port 80 that the tests never use. Its grpc and
+# http_v2 modules are built in, which is all test/support/tls-proxy.ts needs.
+if [[ -x "$NGINX_BIN" && "$(cat "$NGINX_DIR/.datashare-pin" 2>/dev/null)" == "$NGINX_PIN" ]]; then
+  : # already unpacked
+else
+  tmp="$(mktemp -d)"
+  chmod 755 "$tmp" # apt's _apt user writes the download there
+  if ! (cd "$tmp" && apt-get download -qq "$NGINX_PIN" >&2 2>/dev/null); then
+    [[ $EUID -eq 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    (cd "$tmp" && apt-get download -qq "$NGINX_PIN" >&2) || die "apt-get download $NGINX_PIN failed"
+  fi
+  rm -rf "$NGINX_DIR.new" && mkdir -p "$NGINX_DIR.new"
+  dpkg -x "$tmp"/nginx_*.deb "$NGINX_DIR.new"
+  rm -rf "$tmp" "$NGINX_DIR" && mv "$NGINX_DIR.new" "$NGINX_DIR"
+  printf '%s' "$NGINX_PIN" >"$NGINX_DIR/.datashare-pin"
+fi
+echo "nginx:    $("$NGINX_BIN" -v 2>&1) ($NGINX_BIN)"

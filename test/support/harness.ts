@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import {
   DefaultLogger,
   Runtime,
@@ -15,6 +15,7 @@ import { DEFAULT_CONNECTIONS_PER_FILE } from '../../common/infra/source-connecti
 import { createAwsAccess, type AwsAccess } from '../../common/infra/aws';
 import { loadConfig } from '../../common/infra/config';
 import { Datashare } from '../../client/datashare';
+import { connectTemporal } from '../../client/library/temporal-connection';
 import { createWorker, workflowsPath } from '../../worker/create-worker';
 import { useTestEnv } from '../../scripts/local/stack-env';
 
@@ -105,8 +106,12 @@ export async function startHarness(opts: {
   maxConcurrentFiles?: number;
   /** Source connections per file (default: the worker's default, DEFAULT_CONNECTIONS_PER_FILE). */
   connectionsPerFile?: number;
+  /** Variables laid over the test environment before anything connects (a TLS Temporal, an instance). */
+  env?: Record<string, string>;
 }): Promise<Harness> {
+  const overridden = Object.keys(opts.env ?? {}).map((k) => [k, process.env[k]] as const);
   useTestEnv();
+  Object.assign(process.env, opts.env ?? {});
   if (opts.s3Endpoint) process.env.AWS_ENDPOINT_URL_S3 = opts.s3Endpoint;
   process.env.DATASHARE_TASK_QUEUE = opts.taskQueue;
   installRuntimeLogger();
@@ -137,7 +142,7 @@ export async function startHarness(opts: {
   });
   const running = worker.run();
   const ds = new Datashare(config, aws);
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config.temporal, 10_000);
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   return {
     ds,
@@ -152,6 +157,10 @@ export async function startHarness(opts: {
       await ds.close();
       if (sourcePool !== pool) await sourcePool.end();
       await pool.end();
+      for (const [k, v] of overridden) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     },
   };
 }
