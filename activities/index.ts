@@ -18,6 +18,7 @@ import { registerDeliveries } from './register-deliveries';
 import { encoderPools } from './export/part-encoder';
 import { historySafe } from './failures/to-failure';
 import { FileSlots } from './upload/file-slots';
+import { metrics } from '../common/infra/metrics';
 import { DEFAULT_MAX_SOURCE_CONNECTIONS, SourceConnections } from '../common/infra/source-connections';
 
 export interface ActivityDeps {
@@ -54,7 +55,12 @@ export function createActivities(deps: ActivityDeps) {
   );
   const gated = { ...deps, sourcePool: source };
   return {
-    loadProfile: historySafe((input: DeliveryInput) => loadProfile(deps.metaPool, input)),
+    loadProfile: historySafe((input: DeliveryInput) => {
+      // The first step's first attempt: a delivery (or a replay of one) starts once.
+      if (Context.current().info.attempt === 1)
+        metrics.deliveries.inc({ status: 'started', dataset: input.datasetId, error_type: '' });
+      return loadProfile(deps.metaPool, input);
+    }),
     assumeRole: historySafe((input: AssumeRoleInput) => assumeRole(deps, input)),
     // Registered under its first name, which recorded histories and running workflows call.
     exportDataset: historySafe((input: PlanExportInput) => planExport(gated, input)),
@@ -64,9 +70,14 @@ export function createActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const beat = setInterval(() => ctx.heartbeat(ctx.info.heartbeatDetails), 5000);
       const release = await slots.acquire().finally(() => clearInterval(beat));
+      const endTimer = metrics.fileUploadSeconds.startTimer();
+      metrics.filesInFlight.inc();
       try {
-        return await uploadFile({ ...gated, partBytes, pools }, input);
+        const file = await uploadFile({ ...gated, partBytes, pools }, input);
+        endTimer();
+        return file;
       } finally {
+        metrics.filesInFlight.dec();
         release();
       }
     }),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../common/infra/config';
+import { deliveryLogContext } from './logging';
 
 export interface WorkerSetup {
   config: Config;
@@ -36,6 +37,8 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     taskQueue: setup.config.taskQueue,
     ...workflowSource(setup),
     activities: createActivities({ ...setup.deps, maxConcurrentFiles }),
+    // Every activity log line names its delivery, activity and attempt (worker/logging.ts).
+    interceptors: { activity: [deliveryLogContext] },
     // Room for the small activities of other deliveries beside the files (which FileSlots bounds).
     maxConcurrentActivityTaskExecutions: maxConcurrentFiles + 8,
     // Heartbeats carry cancellation back to the activity: keep them frequent so a cancel lands in seconds.

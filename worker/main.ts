@@ -1,4 +1,4 @@
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { createPool } from '../common/infra/pool';
 import { createAwsAccess } from '../common/infra/aws';
 import { loadConfig } from '../common/infra/config';
@@ -6,14 +6,11 @@ import { assertMigrated } from '../common/store/migrate';
 import { createWorker } from './create-worker';
 import { maxSourceConnections, SOURCE_APPLICATION_NAME } from '../common/infra/source-connections';
 
-/** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals). */
-const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+import { WorkerLogger, routeConsole } from './logging';
+import { freeLoopbackPort, metricsPortFromEnv } from './metrics-server';
+import { serveOperations } from './operations';
 
-/** DATASHARE_LOG_LEVEL (default INFO; WARN hides the workflow bundler's build report). */
-function logLevel(): LogLevel {
-  const v = (process.env.DATASHARE_LOG_LEVEL ?? 'INFO').toUpperCase();
-  return (LOG_LEVELS as readonly string[]).includes(v) ? (v as LogLevel) : 'INFO';
-}
+/** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals). */
 
 /**
  * DATASHARE_PART_BYTES (default 5 MiB, S3's minimum) and DATASHARE_PARTS_IN_FLIGHT
@@ -42,12 +39,22 @@ function traceMemory(): NodeJS.Timeout | undefined {
 }
 
 export async function runWorker(
-  opts: { maxConcurrentFiles?: number; maxSourceConnections?: number } = {},
+  opts: { maxConcurrentFiles?: number; maxSourceConnections?: number; metricsPort?: number } = {},
 ): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger(logLevel()) });
+  const metricsPort = opts.metricsPort ?? metricsPortFromEnv();
+  // The SDK's own metrics, on a loopback port that only /metrics reads (worker/metrics-server.ts).
+  const sdkMetricsPort = metricsPort === undefined ? undefined : await freeLoopbackPort();
+  const logger = new WorkerLogger();
+  routeConsole(logger);
+  Runtime.install({
+    logger,
+    ...(sdkMetricsPort === undefined
+      ? {}
+      : { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } }),
+  });
   const config = loadConfig();
   const noteDbError = (e: Error): void =>
-    void process.stderr.write(`datashare worker: database connection lost (${e.message}); reconnecting on next use\n`);
+    logger.warn('database connection lost; reconnecting on next use', { err: e, sdkComponent: 'datashare' });
   // No connect deadline: activities wait their turn for the pool under load; their own timeouts bound them.
   const metaPool = createPool(config.databaseUrl, 10, noteDbError, undefined, 0);
   // Always a pool of its own, even on the same database: the cap counts source connections alone,
@@ -69,13 +76,19 @@ export async function runWorker(
       ...(opts.maxConcurrentFiles ? { maxConcurrentFiles: opts.maxConcurrentFiles } : {}),
     });
     const trace = traceMemory();
-    process.stderr.write(
-      `datashare worker: task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace})\n`,
+    const operations =
+      metricsPort === undefined
+        ? undefined
+        : await serveOperations({ port: metricsPort, sdkMetricsPort, worker, config, metaPool, sourcePool, logger });
+    logger.info(
+      `datashare worker: task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace})`,
+      { taskQueue: config.taskQueue, ...(operations ? { metricsPort: operations.port } : {}) },
     );
     try {
       await worker.run();
     } finally {
       if (trace) clearInterval(trace);
+      await operations?.close();
       await connection.close();
     }
   } finally {

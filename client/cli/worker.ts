@@ -15,13 +15,19 @@ export function addWorkerCommand(program: Command): void {
       '--max-source-connections <n>',
       'connections to the source database this worker holds at most; deliveries beyond it wait their turn (default 4, or DATASHARE_MAX_SOURCE_CONNECTIONS)',
     )
-    .action(async (opts: { maxConcurrentFiles: string; maxSourceConnections?: string }) => {
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus /metrics, /healthz and /readyz on this port (default DATASHARE_METRICS_PORT; none when unset; README, Operations)',
+    )
+    .action(async (opts: { maxConcurrentFiles: string; maxSourceConnections?: string; metricsPort?: string }) => {
       const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
       const maxSource = parsePositiveInt('--max-source-connections', opts.maxSourceConnections, 10_000);
+      const metricsPort = parsePositiveInt('--metrics-port', opts.metricsPort, 65_535);
       const { runWorker } = await import('../../worker/main');
       await runWorker({
         ...(max ? { maxConcurrentFiles: max } : {}),
         ...(maxSource ? { maxSourceConnections: maxSource } : {}),
+        ...(metricsPort ? { metricsPort } : {}),
       });
     });
 }
