@@ -12,6 +12,9 @@ import { finalizeManifest } from './finalize-manifest';
 // How a delivery ends otherwise: cancelled or failed.
 import { abortOpenUploads } from './abort-open-uploads';
 import { recordFailure, type RecordFailureInput } from './record-outcome';
+// Telling other systems how a delivery ended.
+import { sendWebhook, webhookTargets } from './send-webhook';
+import type { SendWebhookInput, WebhookEventInput } from '../common/contracts/webhooks';
 // Scheduled rounds.
 import { listProfilesPage } from './list-profiles';
 import { registerDeliveries } from './register-deliveries';
@@ -87,6 +90,9 @@ export function createActivities(deps: ActivityDeps) {
     listProfilesPage: historySafe((input: ListProfilesPageInput) => listProfilesPage(deps.metaPool, input)),
     registerDeliveries: historySafe((input: RegisterDeliveriesInput) => registerDeliveries(deps.metaPool, input)),
     abortOpenUploads: historySafe((input: { deliveryId: string; profileId: string }) => abortOpenUploads(deps, input)),
+    // Webhooks (workflows/webhooks.ts).
+    webhookTargets: historySafe((input: WebhookEventInput) => webhookTargets(deps.metaPool, input)),
+    sendWebhook: historySafe((input: SendWebhookInput) => sendWebhook(deps.metaPool, input)),
   };
 }
 

@@ -7,6 +7,7 @@ import { EXIT_FAILED, EXIT_USAGE, ExitCode } from './cli/exit-codes';
 import { addMigrateCommand } from './cli/migrate';
 import { addProfileCommands } from './cli/profile';
 import { addScheduleCommands } from './cli/schedule';
+import { addWebhookCommands } from './cli/webhook';
 import { addWorkerCommand } from './cli/worker';
 import { useLocalStackIfUnconfigured } from './cli/local-stack';
 import { loadConfig } from '../common/infra/config';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   addDeliveryCommands(program);
   addWorkerCommand(program);
   addScheduleCommands(program);
+  addWebhookCommands(program);
   addDoctorCommand(program);
   return program;
 }
@@ -41,7 +43,9 @@ function isMissingOurTable(e: unknown): boolean {
   return (
     pg?.code === '42P01' &&
     typeof pg.message === 'string' &&
-    /relation "(profiles|datasets|deliveries|delivery_\w+|schema_migrations)"/.test(pg.message)
+    /relation "(profiles|datasets|deliveries|delivery_\w+|webhooks|webhook_attempts|schema_migrations)"/.test(
+      pg.message,
+    )
   );
 }
 

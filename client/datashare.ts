@@ -14,6 +14,7 @@ import { Deliveries, type ReplayOutcome, type ShareOptions } from './library/del
 import { Profiles } from './library/profiles';
 import { Schedules } from './library/schedules';
 import { TemporalConnection } from './library/temporal-connection';
+import { Webhooks } from './library/webhooks';
 import type { VerifyReport } from './library/verify-destination';
 
 export type { DatasetRow } from '../common/store/datasets';
@@ -40,6 +41,7 @@ export class Datashare {
   readonly datasets: Datasets;
   readonly deliveries: Deliveries;
   readonly schedules: Schedules;
+  readonly webhooks: Webhooks;
   private readonly temporal: TemporalConnection;
 
   constructor(
@@ -55,6 +57,7 @@ export class Datashare {
     this.datasets = new Datasets(deps);
     this.deliveries = new Deliveries(deps);
     this.schedules = new Schedules(deps);
+    this.webhooks = new Webhooks(deps);
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,7 @@ import { getDataset } from '../../common/store/datasets';
 import * as store from '../../common/store/deliveries';
 import * as progress from '../../common/store/delivery-progress';
 import { getProfile } from '../../common/store/profiles';
+import { webhookAttempts } from '../../common/store/webhooks';
 import { deliveryWorkflow } from '../../workflows';
 import { checkCompression, checkFormat, checkFormatCompression } from './file-format';
 import type { LibraryDeps } from './library-deps';
@@ -101,6 +102,11 @@ export class Deliveries {
    * workflow recording it (terminated, timed out) is reported failed.
    */
   async get(id: string): Promise<DeliveryView> {
+    const view = await this.getUnchecked(id);
+    return { ...view, webhooks: await webhookAttempts(this.deps.metaPool, id) };
+  }
+
+  private async getUnchecked(id: string): Promise<DeliveryView> {
     const { metaPool } = this.deps;
     const view = await store.getDelivery(metaPool, id);
     if (view.status !== 'running') return view;
