@@ -35,11 +35,22 @@ interface ScheduleInfo {
   intervalSeconds?: number;
 }
 
-/** Active (unpaused) datashare schedules, listed at most once a minute. */
-function scheduleLister(temporal: () => Promise<Client>): () => Promise<ScheduleInfo[]> {
+/** A schedule the table names but the listing lacks (just created) refreshes it, at most this often. */
+const SCHEDULE_LIST_MIN_AGE_MS = 5000;
+
+/**
+ * Active (unpaused) datashare schedules, listed at most once a minute, or sooner
+ * when our table names a schedule the last listing did not have.
+ */
+function scheduleLister(temporal: () => Promise<Client>): (known: readonly string[]) => Promise<ScheduleInfo[]> {
   let cached: { at: number; list: ScheduleInfo[] } | undefined;
-  return async () => {
-    if (cached && Date.now() - cached.at < SCHEDULE_LIST_TTL_MS) return cached.list;
+  return async (known) => {
+    if (cached) {
+      const age = Date.now() - cached.at;
+      const ids = new Set(cached.list.map((s) => s.id));
+      const missing = known.some((id) => !ids.has(id));
+      if (age < SCHEDULE_LIST_TTL_MS && !(missing && age >= SCHEDULE_LIST_MIN_AGE_MS)) return cached.list;
+    }
     const client = await temporal();
     const list: ScheduleInfo[] = [];
     for await (const s of client.schedule.list()) {
@@ -93,32 +104,34 @@ export function registerFleetGauges(registry: Registry, deps: FleetGaugeDeps): v
     async collect() {
       this.reset();
       interval.reset();
+      let since: { schedule_id: string; since: number }[];
+      try {
+        ({ rows: since } = await withTimeout(
+          deps.metaPool.query<{ schedule_id: string; since: number }>(
+            `SELECT schedule_id, extract(epoch FROM now() - coalesce(
+                 max(completed_at) FILTER (WHERE status = 'completed'), min(started_at)))::float8 AS since
+             FROM deliveries WHERE schedule_id IS NOT NULL GROUP BY schedule_id`,
+          ),
+          QUERY_TIMEOUT_MS,
+          'the last success per schedule query',
+        ));
+      } catch (e) {
+        noteError('datashare_schedule_seconds_since_success', e);
+        since = [];
+      }
       let schedules: ScheduleInfo[] | undefined;
       try {
         schedules = listSchedules
-          ? await withTimeout(listSchedules(), QUERY_TIMEOUT_MS, 'listing schedules')
+          ? await withTimeout(listSchedules(since.map((r) => r.schedule_id)), QUERY_TIMEOUT_MS, 'listing schedules')
           : undefined;
       } catch (e) {
         noteError('datashare_schedule_interval_seconds', e);
       }
       for (const s of schedules ?? [])
         if (s.intervalSeconds !== undefined) interval.set({ schedule: s.id }, s.intervalSeconds);
-      try {
-        const { rows } = await withTimeout(
-          deps.metaPool.query<{ schedule_id: string; since: number }>(
-            `SELECT schedule_id, extract(epoch FROM now() - coalesce(
-                 max(completed_at) FILTER (WHERE status = 'completed'), min(started_at)))::float8 AS since
-             FROM deliveries WHERE schedule_id IS NOT NULL AND ($1::text[] IS NULL OR schedule_id = ANY($1))
-             GROUP BY schedule_id`,
-            [schedules ? schedules.map((s) => s.id) : null],
-          ),
-          QUERY_TIMEOUT_MS,
-          'the last success per schedule query',
-        );
-        for (const r of rows) this.set({ schedule: r.schedule_id }, r.since);
-      } catch (e) {
-        noteError('datashare_schedule_seconds_since_success', e);
-      }
+      // Deleted or paused schedules drop out (when Temporal answered): no series that only grows.
+      const active = schedules ? new Set(schedules.map((s) => s.id)) : undefined;
+      for (const r of since) if (!active || active.has(r.schedule_id)) this.set({ schedule: r.schedule_id }, r.since);
     },
   });
 }

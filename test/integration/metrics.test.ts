@@ -44,6 +44,7 @@ describe('worker metrics and health', () => {
   let completed: DeliveryView;
   let failed: DeliveryView;
   let before = '';
+  let scheduleId = '';
 
   beforeAll(async () => {
     const env = useTestEnv();
@@ -99,9 +100,31 @@ describe('worker metrics and health', () => {
     });
     completed = await ds.waitForDelivery((await ds.share(p1.id, dataset)).id, undefined, 250);
     failed = await ds.waitForDelivery((await ds.share(p2.id, dataset)).id, undefined, 250);
+
+    // A schedule that runs hourly, triggered once now: its run is recorded under its id.
+    scheduleId = (
+      await ds.schedules.create({
+        datasetId: dataset,
+        target: { kind: 'profile', profileId: p1.id },
+        everyMs: 3_600_000,
+      })
+    ).id;
+    await ds.schedules.trigger(scheduleId);
+    await eventually(
+      async () => {
+        const { rows } = await ds.metaPool.query(
+          `SELECT 1 FROM deliveries WHERE schedule_id = $1 AND status = 'completed'`,
+          [scheduleId],
+        );
+        return rows.length ? true : undefined;
+      },
+      60_000,
+      'the scheduled delivery',
+    );
   }, 240_000);
 
   afterAll(async () => {
+    if (scheduleId) await ds.schedules.delete(scheduleId).catch(() => undefined);
     await worker.stop();
     await forwarder?.cut();
     await ds?.close();
@@ -112,17 +135,26 @@ describe('worker metrics and health', () => {
     expect(failed.status).toBe('failed');
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(sample(before, 'datashare_deliveries_total', { status: 'completed', dataset })).toBeUndefined();
-    expect(sample(text, 'datashare_deliveries_total', { status: 'started', dataset })).toBe(2);
-    expect(sample(text, 'datashare_deliveries_total', { status: 'completed', dataset })).toBe(1);
+    // The shared two and the scheduled one.
+    expect(sample(text, 'datashare_deliveries_total', { status: 'started', dataset })).toBe(3);
+    expect(sample(text, 'datashare_deliveries_total', { status: 'completed', dataset })).toBe(2);
     expect(
       sample(text, 'datashare_deliveries_total', { status: 'failed', dataset, error_type: failed.error!.type }),
     ).toBe(1);
-    expect(sample(text, 'datashare_rows_delivered_total', { dataset })).toBe(2000);
+    const { rows } = await ds.metaPool.query<{ rows: string; bytes: string; resent: string; files: string }>(
+      `SELECT sum(rows) AS rows, sum(bytes) AS bytes, sum(uploaded_bytes - bytes) AS resent,
+         (SELECT count(*) FROM delivery_files f JOIN deliveries d ON d.id = f.delivery_id WHERE d.dataset_id = $1) AS files
+       FROM deliveries WHERE dataset_id = $1 AND status = 'completed'`,
+      [dataset],
+    );
     expect(completed.rows).toBe(2000);
-    expect(sample(text, 'datashare_bytes_delivered_total', { dataset })).toBe(completed.bytes);
-    expect(sample(text, 'datashare_bytes_resent_total', { dataset })).toBe(completed.uploadedBytes - completed.bytes);
-    // One successful uploadFile per file of the completed delivery; the denied one never got that far.
-    expect(sample(text, 'datashare_file_upload_duration_seconds_count')).toBe(completed.files.length);
+    expect(sample(text, 'datashare_rows_delivered_total', { dataset })).toBe(4000);
+    expect(Number(rows[0].rows)).toBe(4000);
+    expect(sample(text, 'datashare_bytes_delivered_total', { dataset })).toBe(Number(rows[0].bytes));
+    expect(sample(text, 'datashare_bytes_delivered_total', { dataset })).toBe(2 * completed.bytes);
+    expect(sample(text, 'datashare_bytes_resent_total', { dataset })).toBe(Number(rows[0].resent));
+    // One successful uploadFile per file of the completed deliveries; the denied one never got that far.
+    expect(sample(text, 'datashare_file_upload_duration_seconds_count')).toBe(Number(rows[0].files));
     expect(sample(text, 'datashare_files_in_flight')).toBe(0);
     expect(sample(text, 'datashare_parts_retried_total')).toBe(0);
   });
@@ -130,7 +162,19 @@ describe('worker metrics and health', () => {
   it('serves the fleet gauges from our tables and the Temporal SDK metrics beside ours', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(sample(text, 'datashare_oldest_running_delivery_age_seconds')).toBeGreaterThanOrEqual(0);
-    expect(text).toContain('# TYPE datashare_schedule_seconds_since_success gauge');
+    // Temporal's schedule list is eventually consistent, and the worker lists it at most every few seconds.
+    const withSchedule = await eventually(
+      async () => {
+        const t = await (await fetch(`${base}/metrics`)).text();
+        return sample(t, 'datashare_schedule_interval_seconds', { schedule: scheduleId }) === undefined ? undefined : t;
+      },
+      30_000,
+      "the schedule's gauges",
+    );
+    expect(sample(withSchedule, 'datashare_schedule_interval_seconds', { schedule: scheduleId })).toBe(3600);
+    const since = sample(withSchedule, 'datashare_schedule_seconds_since_success', { schedule: scheduleId });
+    expect(since).toBeGreaterThanOrEqual(0);
+    expect(since).toBeLessThan(120);
     // Core's own metrics, fetched from its loopback exporter and appended.
     expect(text).toMatch(/^temporal_\w+/m);
     expect(text).not.toContain('Temporal SDK metrics unavailable');
