@@ -7,6 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { workflowIdFor } from '../common/contracts/delivery';
 import type { WebhookEvent, WebhookEventInput } from '../common/contracts/webhooks';
 
 const { webhookTargets } = proxyActivities<Activities>({
@@ -54,11 +55,11 @@ export async function webhookWorkflow(input: WebhookEventInput): Promise<Webhook
 export async function notifyWebhooks(deliveryId: string, event: WebhookEvent): Promise<void> {
   // Histories recorded before webhooks existed replay without this step.
   if (!patched('webhooks')) return;
-  const info = workflowInfo();
-  const runKey = info.firstExecutionRunId;
+  const runKey = workflowInfo().firstExecutionRunId;
   try {
     await startChild(webhookWorkflow, {
-      workflowId: `${info.workflowId}/webhook/${event}/${runKey}`,
+      // From the input, not workflowInfo().workflowId: the same id whoever replays the history.
+      workflowId: `${workflowIdFor(deliveryId)}/webhook/${event}/${runKey}`,
       args: [{ deliveryId, event, runKey }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

@@ -1,9 +1,13 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveryView } from '../../common/contracts/delivery';
+import { workflowIdFor, type DeliveryView } from '../../common/contracts/delivery';
 import { verifySignature } from '../../common/webhooks/signature';
 import { createBucket, createEndUserRole, uniqueName } from '../../scripts/local/end-user-account';
 import { runCli } from '../support/cli';
-import { startHarness, type Harness } from '../support/harness';
+import { startHarness, workflowBundle, type Harness } from '../support/harness';
 import { WebhookReceiver, unusedPort } from '../support/webhook-receiver';
 import { eventually } from '../support/worker-process';
 
@@ -49,6 +53,27 @@ describe('webhooks', () => {
     const r = await runCli(['delivery', id, '--json'], env);
     expect(r.code).toBe(0);
     return JSON.parse(r.stdout) as DeliveryView;
+  }
+
+  /**
+   * Replays the delivery's history and its webhook workflow's on today's code; with
+   * RECORD_HISTORIES=1 also saves them to test/histories, which determinism.test.ts
+   * replays from then on (the first histories with the webhooks patch).
+   */
+  async function replayAndRecord(deliveryId: string, event: string, files: [string, string]): Promise<void> {
+    const workflowId = workflowIdFor(deliveryId);
+    const runKey = (await h.temporal.workflow.getHandle(workflowId).describe()).runId;
+    const webhookId = `${workflowId}/webhook/${event}/${runKey}`;
+    await h.temporal.workflow.getHandle(webhookId).result();
+    for (const [id, file] of [
+      [workflowId, files[0]],
+      [webhookId, files[1]],
+    ]) {
+      const history = await h.temporal.workflow.getHandle(id).fetchHistory();
+      if (process.env.RECORD_HISTORIES === '1')
+        writeFileSync(join(__dirname, '..', 'histories', file), historyToJSON(history));
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
+    }
   }
 
   async function receiver(status = 204): Promise<WebhookReceiver> {
@@ -141,6 +166,8 @@ describe('webhooks', () => {
     expect(got.body).not.toContain(profile.properties.s3_external_id);
     expect(got.body).not.toContain(profile.properties.s3_role_arn);
 
+    await replayAndRecord(d.id, 'completed', ['delivery-completed-with-webhook.json', 'webhook-delivered.json']);
+
     const shown = await deliveryJson(d.id);
     expect(shown.webhooks).toEqual([
       expect.objectContaining({
@@ -227,5 +254,6 @@ describe('webhooks', () => {
     expect(after.status).toBe('failed');
     expect(after.error?.type).toBe(d.error?.type);
     expect(after.webhooks).toHaveLength(1);
+    await replayAndRecord(d.id, 'failed', ['delivery-failed-with-webhook.json', 'webhook-rejected.json']);
   });
 });
