@@ -107,6 +107,12 @@ describe('webhooks', () => {
 
   afterAll(async () => {
     for (const r of receivers) await r.stop();
+    // Webhooks of receivers that never came up would retry for a day on a queue nobody polls.
+    if (h)
+      for await (const w of h.temporal.workflow.list({
+        query: `WorkflowType = 'webhookWorkflow' AND TaskQueue = '${process.env.DATASHARE_TASK_QUEUE}' AND ExecutionStatus = 'Running'`,
+      }))
+        await h.temporal.workflow.getHandle(w.workflowId, w.runId).terminate('test over');
     await h?.stop();
   });
 
@@ -205,8 +211,13 @@ describe('webhooks', () => {
     const port = await unusedPort();
     const hook = await addWebhook(`http://127.0.0.1:${port}/hooks`, ['--dataset', dataset]);
     const d = await h.ds.waitForDelivery((await h.ds.share(good.id, dataset)).id, undefined, 250);
-    // Completed while nobody listened.
+    // Completed while nobody listened: the delivery's workflow is closed, its webhook's still retries.
     expect(d.status).toBe('completed');
+    const workflowId = workflowIdFor(d.id);
+    const delivery = await h.temporal.workflow.getHandle(workflowId).describe();
+    expect(delivery.status.name).toBe('COMPLETED');
+    const child = `${workflowId}/webhook/completed/${delivery.runId}`;
+    expect((await h.temporal.workflow.getHandle(child).describe()).status.name).toBe('RUNNING');
     const failures = await eventually(
       async () => {
         const w = (await h.ds.getDelivery(d.id)).webhooks ?? [];
@@ -230,6 +241,52 @@ describe('webhooks', () => {
     expect(attempts.filter((a) => a.outcome === 'delivered')).toHaveLength(1);
     expect(attempts.at(-1)).toMatchObject({ outcome: 'delivered', statusCode: 200 });
     expect(attempts.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("a receiver that is down never makes a schedule's overlap policy (skip) skip its next run", async () => {
+    const dataset = await newDataset();
+    await addWebhook(`http://127.0.0.1:${await unusedPort()}/hooks`, ['--dataset', dataset]);
+    const id = (
+      await h.ds.schedules.create({
+        datasetId: dataset,
+        target: { kind: 'profile', profileId: good.id },
+        everyMs: 3_600_000,
+        overlap: 'skip',
+      })
+    ).id;
+    try {
+      const completed = async (n: number): Promise<string[]> =>
+        eventually(
+          async () => {
+            const { rows } = await h.pool.query<{ id: string }>(
+              `SELECT id FROM deliveries WHERE schedule_id = $1 AND status = 'completed' ORDER BY id`,
+              [id],
+            );
+            return rows.length >= n ? rows.map((r) => r.id) : undefined;
+          },
+          60_000,
+          `${n} completed scheduled deliveries`,
+        );
+      await h.ds.schedules.trigger(id);
+      const [first] = await completed(1);
+      const schedule = h.temporal.schedule.getHandle(id);
+      await eventually(
+        async () => ((await schedule.describe()).info.runningActions.length === 0 ? true : undefined),
+        30_000,
+        'the first run closed',
+      );
+      // Its webhook is still trying to reach the receiver…
+      const wf = workflowIdFor(first);
+      const runId = (await h.temporal.workflow.getHandle(wf).describe()).runId;
+      const child = await h.temporal.workflow.getHandle(`${wf}/webhook/completed/${runId}`).describe();
+      expect(child.status.name).toBe('RUNNING');
+      // …and the next run, a second later (its own scheduled time, its own delivery id), is not skipped.
+      await new Promise((res) => setTimeout(res, 1100));
+      await h.ds.schedules.trigger(id);
+      expect(await completed(2)).toHaveLength(2);
+    } finally {
+      await h.ds.schedules.delete(id);
+    }
   });
 
   it('a 4xx other than 429 stops the retries and is recorded; the failed delivery stays failed', async () => {
