@@ -56,11 +56,29 @@ const PINO_LEVEL: Record<LogLevel, pino.Level> = {
   ERROR: 'error',
 };
 
-/** The one-line human format: time, level, message, then the fields that say whose work it is. */
+// Said once by the line's other fields, or the same on every line of this worker.
+const PRETTY_HIDDEN = new Set([
+  'sdkComponent',
+  'namespace',
+  'taskQueue',
+  'activityType',
+  'activityId',
+  'workflowType',
+  'runId',
+  'isLocal',
+  'err',
+]);
+const PRETTY_FIRST = ['deliveryId', 'activity', 'attempt', 'workflowId'];
+
+/** The one-line human format: time, level, message, whose work it is, then the line's other simple fields. */
 function prettyLine(level: LogLevel, message: string, fields: Record<string, unknown>): string {
-  const shown = ['deliveryId', 'activity', 'attempt', 'workflowId']
-    .filter((k) => fields[k] !== undefined)
-    .map((k) => `${k}=${String(fields[k])}`);
+  const simple = (v: unknown): v is string | number | boolean =>
+    typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  const keys = [
+    ...PRETTY_FIRST.filter((k) => k in fields),
+    ...Object.keys(fields).filter((k) => !PRETTY_FIRST.includes(k) && !PRETTY_HIDDEN.has(k)),
+  ];
+  const shown = keys.filter((k) => simple(fields[k])).map((k) => `${k}=${String(fields[k] as string)}`);
   const err = fields.err instanceof Error ? ` (${fields.err.message})` : '';
   return `${new Date().toISOString()} ${level.padEnd(5)} ${message}${err}${shown.length ? ` ${shown.join(' ')}` : ''}\n`;
 }

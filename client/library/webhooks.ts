@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { WEBHOOK_EVENTS, type WebhookEvent } from '../../common/contracts/webhooks';
-import { NotFoundError, ValidationError } from '../../common/errors';
+import { DatashareError, NotFoundError, ValidationError, WebhookUrlRefusedError } from '../../common/errors';
 import { openSecret, sealSecret, secretKey } from '../../common/infra/secret-box';
 import { getDataset } from '../../common/store/datasets';
 import { getProfile } from '../../common/store/profiles';
@@ -51,7 +51,10 @@ export class Webhooks {
     const key = secretKey();
     const url = checkWebhookUrl(input.url);
     // Checked now, so a URL that can never be called is refused at once; checked again at every send.
-    await checkedAddresses(url);
+    await checkedAddresses(url).catch((e: unknown) => {
+      if (e instanceof DatashareError) throw e;
+      throw new WebhookUrlRefusedError(`${e instanceof Error ? e.message : String(e)}: check the URL's host name`);
+    });
     if (input.datasetId) await getDataset(this.deps.metaPool, input.datasetId);
     if (input.profileId) await getProfile(this.deps.metaPool, input.profileId);
     const id = `wh_${randomBytes(6).toString('hex')}`;

@@ -26,7 +26,12 @@ export async function checkedAddresses(
   allow: AddressPermissions = addressPermissions(),
 ): Promise<{ address: string; family: number }[]> {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const found = isIP(host) ? [{ address: host, family: isIP(host) }] : await dnsLookup(host, { all: true });
+  const found = isIP(host)
+    ? [{ address: host, family: isIP(host) }]
+    : await dnsLookup(host, { all: true }).catch((e: unknown) => {
+        const code = (e as { code?: unknown }).code;
+        throw new Error(`cannot resolve ${host} (${typeof code === 'string' ? code : String(e)})`);
+      });
   checkAddresses(
     url,
     found.map((a) => a.address),

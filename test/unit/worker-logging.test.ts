@@ -30,4 +30,19 @@ describe('worker logging', () => {
     expect(line).toMatchObject({ level: 'warn', msg: 'lost', deliveryId: 'x', attempt: 2 });
     expect((line.err as { message: string }).message).toBe('boom');
   });
+
+  it('writes one human line in pretty mode, naming the delivery first', () => {
+    const out: string[] = [];
+    const logger = new WorkerLogger('INFO', 'pretty', { write: (s: string) => void out.push(s) });
+    logger.info('file uploaded', {
+      workflowId: 'datashare-delivery-d7',
+      activityType: 'uploadFile',
+      attempt: 1,
+      rows: 10,
+      taskQueue: 'q',
+    });
+    expect(out[0]).toMatch(
+      /^\S+Z INFO {2}file uploaded deliveryId=d7 activity=uploadFile attempt=1 workflowId=datashare-delivery-d7 rows=10\n$/,
+    );
+  });
 });
