@@ -60,8 +60,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     loadProfile: historySafe((input: DeliveryInput) => {
       // The first step's first attempt: a delivery (or a replay of one) starts once.
-      if (Context.current().info.attempt === 1)
-        metrics.deliveries.inc({ status: 'started', dataset: input.datasetId, error_type: '' });
+      if (Context.current().info.attempt === 1) metrics.deliveries.inc({ status: 'started', dataset: input.datasetId });
       return loadProfile(deps.metaPool, input);
     }),
     assumeRole: historySafe((input: AssumeRoleInput) => assumeRole(deps, input)),

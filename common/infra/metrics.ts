@@ -66,12 +66,16 @@ export function countOutcome(
   if (!change.changed) return;
   const dataset = change.datasetId;
   if (outcome.status === 'completed') {
-    metrics.deliveries.inc({ status: 'completed', dataset, error_type: '' });
+    metrics.deliveries.inc({ status: 'completed', dataset });
     metrics.rowsDelivered.inc({ dataset }, outcome.rows);
     metrics.bytesDelivered.inc({ dataset }, outcome.bytes);
     metrics.bytesResent.inc({ dataset }, change.resentBytes);
   } else {
-    const errorType = outcome.status === 'failed' ? outcome.errorType : '';
-    metrics.deliveries.inc({ status: outcome.status, dataset, error_type: errorType });
+    // error_type only on failures: a cancel has no error to tell.
+    metrics.deliveries.inc(
+      outcome.status === 'failed'
+        ? { status: 'failed', dataset, error_type: outcome.errorType }
+        : { status: outcome.status, dataset },
+    );
   }
 }

@@ -4,6 +4,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor, type DeliveryView } from '../../common/contracts/delivery';
+import { registry } from '../../common/infra/metrics';
 import { verifySignature } from '../../common/webhooks/signature';
 import { createBucket, createEndUserRole, uniqueName } from '../../scripts/local/end-user-account';
 import { runCli } from '../support/cli';
@@ -289,6 +290,32 @@ describe('webhooks', () => {
     } finally {
       await h.ds.schedules.delete(id);
     }
+  });
+
+  it('a cancelled delivery sends "cancelled" (started from the cancelled workflow) and counts once as cancelled', async () => {
+    const table = uniqueName('slow_rows').replace(/-/g, '_');
+    await h.pool.query(`CREATE TABLE ${table} AS SELECT g AS id FROM generate_series(1, 600) g`);
+    const dataset = uniqueName('hook-slow');
+    await h.ds.setDataset(dataset, {
+      // About 30 s of export: long enough to cancel it on the way.
+      sql: `SELECT * FROM ${table} WHERE pg_sleep(0.05) IS NOT NULL`,
+      keyColumns: ['id'],
+      format: 'jsonl',
+      sameForEveryone: true,
+    });
+    const r = await receiver();
+    await addWebhook(r.url, ['--dataset', dataset, '--events', 'cancelled']);
+    const started = await h.ds.share(good.id, dataset);
+    await new Promise((res) => setTimeout(res, 2000));
+    const d = await h.ds.cancelDelivery(started.id);
+    expect(d.status).toBe('cancelled');
+    const got = await eventually(() => Promise.resolve(r.received[0]), 30_000, 'the cancelled webhook');
+    expect(got.headers['x-datashare-event']).toBe('cancelled');
+    expect(JSON.parse(got.body)).toMatchObject({ event: 'cancelled', delivery: { id: d.id, status: 'cancelled' } });
+    // The worker runs in this process: its registry is the one the activities counted in.
+    const text = await registry.metrics();
+    expect(text).toContain(`datashare_deliveries_total{status="cancelled",dataset="${dataset}"} 1`);
+    expect(text).toContain(`datashare_deliveries_total{status="started",dataset="${dataset}"} 1`);
   });
 
   it('a 4xx other than 429 stops the retries and is recorded; the failed delivery stays failed', async () => {
