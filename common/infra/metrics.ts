@@ -36,7 +36,7 @@ export const metrics = {
   }),
   bytesResent: new Counter({
     name: `${P}bytes_resent_total`,
-    help: 'Bytes uploaded more than once (parts redone after a crash, a retry or a replay), counted when the delivery completes',
+    help: 'Bytes uploaded more than once (parts a retried or replayed uploadFile sent again), counted when the delivery completes',
     labelNames: ['dataset'] as const,
     registers: [registry],
   }),

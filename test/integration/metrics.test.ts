@@ -5,6 +5,7 @@ import type { DeliveryView } from '../../common/contracts/delivery';
 import { loadConfig } from '../../common/infra/config';
 import { createBucket, createEndUserRole, uniqueName } from '../../scripts/local/end-user-account';
 import { useTestEnv } from '../../scripts/local/stack-env';
+import { S3Injector } from '../support/s3-injector';
 import { TcpForwarder } from '../support/tcp-forwarder';
 import { WorkerProcess, eventually } from '../support/worker-process';
 
@@ -38,6 +39,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 describe('worker metrics and health', () => {
   const worker = new WorkerProcess();
   let forwarder: TcpForwarder;
+  let s3: S3Injector;
   let ds: Datashare;
   let base = '';
   let dataset = '';
@@ -55,6 +57,14 @@ describe('worker metrics and health', () => {
     await forwarder.start();
     const viaForwarder = new URL(env.DATABASE_URL);
     viaForwarder.port = String(forwarder.port);
+    // The worker's S3 calls pass a proxy in front of moto that throttles one UploadPart once.
+    s3 = await S3Injector.start(env.MOTO_URL);
+    s3.add({
+      name: 'throttle one part',
+      match: { operation: 'UploadPart' },
+      answer: { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' },
+      times: 1,
+    });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     worker.start(['--metrics-port', String(port)], {
@@ -63,6 +73,7 @@ describe('worker metrics and health', () => {
       DATASHARE_TASK_QUEUE: taskQueue,
       DATASHARE_LOG_FORMAT: 'json',
       DATASHARE_CONNECT_TIMEOUT_MS: '2000',
+      AWS_ENDPOINT_URL_S3: s3.url,
     });
     await eventually(
       async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined),
@@ -127,6 +138,7 @@ describe('worker metrics and health', () => {
     if (scheduleId) await ds.schedules.delete(scheduleId).catch(() => undefined);
     await worker.stop();
     await forwarder?.cut();
+    await s3?.stop();
     await ds?.close();
   });
 
@@ -156,7 +168,9 @@ describe('worker metrics and health', () => {
     // One successful uploadFile per file of the completed deliveries; the denied one never got that far.
     expect(sample(text, 'datashare_file_upload_duration_seconds_count')).toBe(Number(rows[0].files));
     expect(sample(text, 'datashare_files_in_flight')).toBe(0);
-    expect(sample(text, 'datashare_parts_retried_total')).toBe(0);
+    // The throttled UploadPart, retried by the AWS SDK, went through on its second request.
+    expect(s3.recorded({ operation: 'UploadPart' }).filter((r) => r.answeredBy)).toHaveLength(1);
+    expect(sample(text, 'datashare_parts_retried_total')).toBe(1);
   });
 
   it('serves the fleet gauges from our tables and the Temporal SDK metrics beside ours', async () => {
