@@ -186,6 +186,10 @@ describe('webhooks', () => {
       }),
     ]);
 
+    expect((await runCli(['delivery', d.id], env)).stdout).toContain(
+      `webhook    ${hook.id} completed attempt 1: delivered (HTTP 204)`,
+    );
+
     // list never shows the secret; the table keeps it sealed.
     const list = await runCli(['webhook', 'list', '--json'], env);
     expect(list.stdout).toContain(hook.id);
