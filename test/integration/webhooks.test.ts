@@ -9,7 +9,7 @@ import { verifySignature } from '../../common/webhooks/signature';
 import { createBucket, createEndUserRole, uniqueName } from '../../scripts/local/end-user-account';
 import { runCli } from '../support/cli';
 import { startHarness, workflowBundle, type Harness } from '../support/harness';
-import { WebhookReceiver, unusedPort } from '../support/webhook-receiver';
+import { WebhookReceiver, selfSignedLocalhost, unusedPort } from '../support/webhook-receiver';
 import { eventually } from '../support/worker-process';
 
 interface NewWebhookJson {
@@ -209,6 +209,28 @@ describe('webhooks', () => {
     const del = await runCli(['webhook', 'delete', hook.id], env);
     expect(del.code).toBe(0);
     expect((await runCli(['webhook', 'test', hook.id], env)).code).toBe(2);
+  });
+
+  it("sends over https to the checked address, verifying the receiver's certificate for its name", async () => {
+    const tls = selfSignedLocalhost();
+    const r = new WebhookReceiver(200, tls);
+    await r.start();
+    receivers.push(r);
+    const hook = await addWebhook(r.url, ['--dataset', await newDataset()]);
+    expect(hook.url).toMatch(/^https:\/\/localhost:\d+\/hooks$/);
+    // A certificate nobody vouches for is refused…
+    const untrusted = await runCli(['webhook', 'test', hook.id], env);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toMatch(/could not reach localhost:\d+: self-signed certificate/);
+    expect(r.received).toHaveLength(0);
+    // …one the process trusts is used, for the name in the URL.
+    const trusted = await runCli(['webhook', 'test', hook.id, '--json'], { ...env, NODE_EXTRA_CA_CERTS: tls.certFile });
+    expect(trusted.code).toBe(0);
+    expect(JSON.parse(trusted.stdout)).toMatchObject({ id: hook.id, statusCode: 200, ok: true });
+    expect(r.received).toHaveLength(1);
+    expect(
+      verifySignature(hook.secret, r.received[0].body, String(r.received[0].headers['x-datashare-signature'])),
+    ).toBe(true);
   });
 
   it('a receiver down for a while gets the event late, once; the delivery never waited for it', async () => {
