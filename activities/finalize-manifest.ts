@@ -1,4 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { log } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/infra/aws';
 import { roleS3 } from '../common/infra/aws';
@@ -12,6 +13,7 @@ import { buildManifest } from './manifest/build-manifest';
 import { s3Failure } from './upload/s3-failure';
 import { writeTarget } from './upload/write-target';
 import { objectWriteParams } from '../common/domain/bucket-safety';
+import { countOutcome } from '../common/infra/metrics';
 
 /**
  * Writes manifest.json after every file is complete; its presence tells the end
@@ -65,7 +67,9 @@ export async function finalizeManifest(
   }
   const rows = files.reduce((n, f) => n + f.rows, 0);
   const bytes = files.reduce((n, f) => n + f.bytes, 0);
-  await completeDelivery(deps.metaPool, input.deliveryId, { manifestKey, rows, bytes });
+  const change = await completeDelivery(deps.metaPool, input.deliveryId, { manifestKey, rows, bytes });
+  countOutcome(change, { status: 'completed', rows, bytes });
+  log.info('delivery completed', { manifestKey, rows, bytes, files: files.length });
   return {
     deliveryId: input.deliveryId,
     bucket: target.bucket,

@@ -12,12 +12,16 @@ import { finalizeManifest } from './finalize-manifest';
 // How a delivery ends otherwise: cancelled or failed.
 import { abortOpenUploads } from './abort-open-uploads';
 import { recordFailure, type RecordFailureInput } from './record-outcome';
+// Telling other systems how a delivery ended.
+import { sendWebhook, webhookTargets } from './send-webhook';
+import type { SendWebhookInput, WebhookEventInput } from '../common/contracts/webhooks';
 // Scheduled rounds.
 import { listProfilesPage } from './list-profiles';
 import { registerDeliveries } from './register-deliveries';
 import { encoderPools } from './export/part-encoder';
 import { historySafe } from './failures/to-failure';
 import { FileSlots } from './upload/file-slots';
+import { metrics } from '../common/infra/metrics';
 import { maxSourceConnections, SourceConnections } from '../common/infra/source-connections';
 
 export interface ActivityDeps {
@@ -61,7 +65,11 @@ export function createActivities(deps: ActivityDeps) {
   );
   const gated = { ...deps, sourcePool: source };
   return {
-    loadProfile: historySafe((input: DeliveryInput) => loadProfile(deps.metaPool, input, deps.instance)),
+    loadProfile: historySafe((input: DeliveryInput) => {
+      // The first step's first attempt: a delivery (or a replay of one) starts once.
+      if (Context.current().info.attempt === 1) metrics.deliveries.inc({ status: 'started', dataset: input.datasetId });
+      return loadProfile(deps.metaPool, input, deps.instance);
+    }),
     assumeRole: historySafe((input: AssumeRoleInput) => assumeRole(deps, input)),
     // Registered under its first name, which recorded histories and running workflows call.
     exportDataset: historySafe((input: PlanExportInput) => planExport(gated, input)),
@@ -71,9 +79,14 @@ export function createActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const beat = setInterval(() => ctx.heartbeat(ctx.info.heartbeatDetails), 5000);
       const release = await slots.acquire().finally(() => clearInterval(beat));
+      const endTimer = metrics.fileUploadSeconds.startTimer();
+      metrics.filesInFlight.inc();
       try {
-        return await uploadFile({ ...gated, partBytes, pools, connectionsPerFile: perFile }, input);
+        const file = await uploadFile({ ...gated, partBytes, pools, connectionsPerFile: perFile }, input);
+        endTimer();
+        return file;
       } finally {
+        metrics.filesInFlight.dec();
         release();
       }
     }),
@@ -83,6 +96,9 @@ export function createActivities(deps: ActivityDeps) {
     listProfilesPage: historySafe((input: ListProfilesPageInput) => listProfilesPage(deps.metaPool, input)),
     registerDeliveries: historySafe((input: RegisterDeliveriesInput) => registerDeliveries(deps.metaPool, input)),
     abortOpenUploads: historySafe((input: { deliveryId: string; profileId: string }) => abortOpenUploads(deps, input)),
+    // Webhooks (workflows/webhooks.ts).
+    webhookTargets: historySafe((input: WebhookEventInput) => webhookTargets(deps.metaPool, input)),
+    sendWebhook: historySafe((input: SendWebhookInput) => sendWebhook(deps.metaPool, input)),
   };
 }
 

@@ -1,5 +1,7 @@
+import { log } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { failDelivery } from '../common/store/delivery-progress';
+import { countOutcome } from '../common/infra/metrics';
 
 export interface RecordFailureInput {
   deliveryId: string;
@@ -9,5 +11,8 @@ export interface RecordFailureInput {
 
 /** Marks a delivery failed or cancelled so `datashare deliveries` shows why without opening Temporal. */
 export async function recordFailure(metaPool: Pool, input: RecordFailureInput): Promise<void> {
-  await failDelivery(metaPool, input.deliveryId, input.status, input.error);
+  const change = await failDelivery(metaPool, input.deliveryId, input.status, input.error);
+  countOutcome(change, { status: input.status, errorType: input.error.type });
+  // The type only: the message is in our table and in history.
+  log.warn(`delivery ${input.status}`, { errorType: input.error.type });
 }

@@ -90,6 +90,7 @@ export async function registerDeliveries(
           compression,
           // An incremental dataset's window ends at the scheduled time, not whenever the run got to it.
           windowTo: scheduledAt,
+          scheduleId: input.scheduleId,
         });
         out.push({ profileId, deliveryId, format, compression, start: true, ...taskQueue });
         continue;

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { AwsAccess } from '../common/infra/aws';
 import { roleS3 } from '../common/infra/aws';
@@ -125,6 +125,7 @@ async function sendFile(
       sha256: exported.sha256,
     };
     await checkpoint.finish(delivered);
+    log.info('file uploaded', { key: file.key, rows: delivered.rows, bytes: delivered.bytes, parts: parts.length });
     return delivered;
   } catch (e) {
     // Let parts in flight settle so their checkpoints are saved before the retry.

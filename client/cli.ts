@@ -8,6 +8,7 @@ import { addInstanceCommands } from './cli/instance';
 import { addMigrateCommand } from './cli/migrate';
 import { addProfileCommands } from './cli/profile';
 import { addScheduleCommands } from './cli/schedule';
+import { addWebhookCommands } from './cli/webhook';
 import { addWorkerCommand } from './cli/worker';
 import { useLocalStackIfUnconfigured } from './cli/local-stack';
 import { loadConfig } from '../common/infra/config';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   addWorkerCommand(program);
   addScheduleCommands(program);
   addInstanceCommands(program);
+  addWebhookCommands(program);
   addDoctorCommand(program);
   return program;
 }
@@ -43,7 +45,9 @@ function isMissingOurTable(e: unknown): boolean {
   return (
     pg?.code === '42P01' &&
     typeof pg.message === 'string' &&
-    /relation "(profiles|datasets|deliveries|instances|delivery_\w+|schema_migrations)"/.test(pg.message)
+    /relation "(profiles|datasets|deliveries|instances|delivery_\w+|webhooks|webhook_attempts|schema_migrations)"/.test(
+      pg.message,
+    )
   );
 }
 

@@ -15,6 +15,7 @@ import { Instances } from './library/instances';
 import { Profiles } from './library/profiles';
 import { Schedules } from './library/schedules';
 import { TemporalConnection } from './library/temporal-connection';
+import { Webhooks } from './library/webhooks';
 import type { VerifyReport } from './library/verify-destination';
 
 export type { DatasetRow } from '../common/store/datasets';
@@ -44,6 +45,7 @@ export class Datashare {
   readonly schedules: Schedules;
   /** Sharer deployments side by side (`datashare instance …`). */
   readonly instances: Instances;
+  readonly webhooks: Webhooks;
   private readonly temporal: TemporalConnection;
 
   constructor(
@@ -60,6 +62,7 @@ export class Datashare {
     this.deliveries = new Deliveries(deps);
     this.schedules = new Schedules(deps);
     this.instances = new Instances(deps);
+    this.webhooks = new Webhooks(deps);
   }
 
   async close(): Promise<void> {

@@ -86,6 +86,21 @@ export const ERROR_REGISTRY = {
     hint: "the delivery's profile belongs to another instance than this worker serves: start it again (`datashare replay`) so it goes to that instance's task queue, or fix the profile's s3_instance",
   },
   Cancelled: { permanent: false, exitCode: 1, hint: 'someone cancelled it; `datashare replay` sends it again' },
+  WebhookRejected: {
+    permanent: true,
+    exitCode: 1,
+    hint: 'the receiver refused the webhook (a 4xx other than 429, or a redirect): fix the receiver or the URL, then check with `datashare webhook test`',
+  },
+  WebhookUrlRefused: {
+    permanent: true,
+    exitCode: 2,
+    hint: 'webhook URLs must be https to a public address; http to loopback needs DATASHARE_WEBHOOK_ALLOW_LOOPBACK=1, private addresses DATASHARE_WEBHOOK_ALLOW_PRIVATE=1',
+  },
+  SecretKeyMissing: {
+    permanent: true,
+    exitCode: 2,
+    hint: 'set DATASHARE_SECRET_KEY (32 characters or more), the same for the CLI and every worker',
+  },
   InternalError: {
     permanent: false,
     exitCode: 1,
@@ -159,5 +174,25 @@ export class MissingPropertyError extends DatashareError {
 export class ConflictError extends DatashareError {
   constructor(message: string) {
     super('Conflict', message);
+  }
+}
+
+/** The receiver answered a webhook with a status no retry can change. */
+export class WebhookRejectedError extends DatashareError {
+  constructor(message: string) {
+    super('WebhookRejected', message);
+  }
+}
+
+/** A webhook URL that datashare will not call (scheme, or where its name resolves to). */
+export class WebhookUrlRefusedError extends DatashareError {
+  constructor(message: string) {
+    super('WebhookUrlRefused', message);
+  }
+}
+
+export class SecretKeyMissingError extends DatashareError {
+  constructor(message: string) {
+    super('SecretKeyMissing', message);
   }
 }

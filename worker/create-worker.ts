@@ -4,6 +4,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../common/infra/config';
 import { connectWorkerToTemporal } from './temporal-connect';
+import { deliveryLogContext } from './logging';
 
 export interface WorkerSetup {
   config: Config;
@@ -39,6 +40,8 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     taskQueue: setup.config.taskQueue,
     ...workflowSource(setup),
     activities: createActivities({ ...setup.deps, maxConcurrentFiles }),
+    // Every activity log line names its delivery, activity and attempt (worker/logging.ts).
+    interceptors: { activity: [deliveryLogContext] },
     // Room for the small activities of other deliveries beside the files (which FileSlots bounds).
     maxConcurrentActivityTaskExecutions: maxConcurrentFiles + 8,
     // Heartbeats carry cancellation back to the activity: keep them frequent so a cancel lands in seconds.

@@ -1,4 +1,4 @@
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { createPool } from '../common/infra/pool';
 import { createAwsAccess } from '../common/infra/aws';
 import { loadConfig } from '../common/infra/config';
@@ -9,14 +9,11 @@ import { announceShutdown, shutdownGraceMs, shutdownOptions } from './graceful-s
 import { describeTemporalSecurity, temporalSecurity } from '../common/infra/temporal-settings';
 import { connectionsPerFile, maxSourceConnections, SOURCE_APPLICATION_NAME } from '../common/infra/source-connections';
 
-/** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals; graceful-shutdown.ts sets how). */
-const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+import { WorkerLogger, routeConsole } from './logging';
+import { freeLoopbackPort, metricsPortFromEnv } from './metrics-server';
+import { serveOperations } from './operations';
 
-/** DATASHARE_LOG_LEVEL (default INFO; WARN hides the workflow bundler's build report). */
-function logLevel(): LogLevel {
-  const v = (process.env.DATASHARE_LOG_LEVEL ?? 'INFO').toUpperCase();
-  return (LOG_LEVELS as readonly string[]).includes(v) ? (v as LogLevel) : 'INFO';
-}
+/** The worker process: `datashare worker`. Stops gracefully on SIGINT/SIGTERM (the SDK handles the signals; graceful-shutdown.ts sets how). */
 
 /**
  * DATASHARE_PART_BYTES (default 5 MiB, S3's minimum) and DATASHARE_PARTS_IN_FLIGHT
@@ -51,14 +48,25 @@ export async function runWorker(
     connectionsPerFile?: number;
     instance?: string;
     shutdownGrace?: string;
+    metricsPort?: number;
   } = {},
 ): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger(logLevel()) });
+  const metricsPort = opts.metricsPort ?? metricsPortFromEnv();
+  // The SDK's own metrics, on a loopback port that only /metrics reads (worker/metrics-server.ts).
+  const sdkMetricsPort = metricsPort === undefined ? undefined : await freeLoopbackPort();
+  const logger = new WorkerLogger();
+  routeConsole(logger);
+  Runtime.install({
+    logger,
+    ...(sdkMetricsPort === undefined
+      ? {}
+      : { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } }),
+  });
   let config = loadConfig();
   const graceMs = shutdownGraceMs(opts.shutdownGrace);
   const instanceName = opts.instance ?? (process.env.DATASHARE_INSTANCE || undefined);
   const noteDbError = (e: Error): void =>
-    void process.stderr.write(`datashare worker: database connection lost (${e.message}); reconnecting on next use\n`);
+    logger.warn('database connection lost; reconnecting on next use', { err: e, sdkComponent: 'datashare' });
   // No connect deadline: activities wait their turn for the pool under load; their own timeouts bound them.
   const metaPool = createPool(config.databaseUrl, 10, noteDbError, undefined, 0);
   // Always a pool of its own, even on the same database: the cap counts source connections alone,
@@ -89,16 +97,26 @@ export async function runWorker(
       shutdown: shutdownOptions(graceMs),
     });
     const trace = traceMemory();
-    process.stderr.write(
-      `datashare worker: ${instance ? `instance "${instance.name}" (${instance.principalArn}), ` : ''}task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}, ${describeTemporalSecurity(temporalSecurity(config.temporal))})\n`,
+    const operations =
+      metricsPort === undefined
+        ? undefined
+        : await serveOperations({ port: metricsPort, sdkMetricsPort, worker, config, metaPool, sourcePool, logger });
+    logger.info(
+      `datashare worker: ${instance ? `instance "${instance.name}" (${instance.principalArn}), ` : ''}task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}, ${describeTemporalSecurity(temporalSecurity(config.temporal))})`,
+      {
+        taskQueue: config.taskQueue,
+        ...(instance ? { instance: instance.name } : {}),
+        ...(operations ? { metricsPort: operations.port } : {}),
+      },
     );
-    const quiet = announceShutdown(graceMs, (line) => void process.stderr.write(line));
+    const quiet = announceShutdown(graceMs, (line) => logger.info(line.trim()));
     try {
       await worker.run();
-      process.stderr.write('datashare worker: stopped\n');
+      logger.info('datashare worker: stopped');
     } finally {
       quiet();
       if (trace) clearInterval(trace);
+      await operations?.close();
       await connection.close();
     }
   } finally {

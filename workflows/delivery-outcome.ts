@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation 
 import type { ErrorType } from '../common/errors';
 import type { DeliveryInput } from '../common/contracts/delivery';
 import { abortOpenUploads, recordFailure } from './delivery-activities';
+import { notifyWebhooks } from './webhooks';
 
 const CANCELLED: ErrorType = 'Cancelled';
 
@@ -18,6 +19,8 @@ export async function recordOutcome(input: DeliveryInput, err: unknown): Promise
   await CancellationScope.nonCancellable(async () => {
     if (cancelled) await abortOpenUploads({ deliveryId: input.deliveryId, profileId: input.profileId });
     await recordFailure({ deliveryId: input.deliveryId, status: cancelled ? 'cancelled' : 'failed', error });
+    // After the outcome is recorded, so the webhook's payload shows it.
+    await notifyWebhooks(input.deliveryId, cancelled ? 'cancelled' : 'failed');
   });
 }
 

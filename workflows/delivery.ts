@@ -4,6 +4,7 @@ import { assumeRole, finalizeManifest, loadProfile } from './delivery-activities
 import { recordOutcome } from './delivery-outcome';
 import { FilePlan, type ContinuedDelivery } from './file-plan';
 import { uploadFiles } from './upload-files';
+import { notifyWebhooks } from './webhooks';
 
 export type { ContinuedDelivery } from './file-plan';
 export { FILES_PER_RUN } from './upload-files';
@@ -50,6 +51,7 @@ export async function deliveryWorkflow(input: DeliveryInput, continued?: Continu
     progress.step = 'finalize manifest';
     const result = await finalizeManifest({ ...input, target: plan.target, columns: plan.columns });
     progress.step = 'done';
+    await notifyWebhooks(input.deliveryId, 'completed');
     return result;
   } catch (err) {
     // Handing over to the next run is how this workflow keeps its history short, not a failure.

@@ -8,6 +8,7 @@ import { objectWriteParams, ownerParams } from '../../common/domain/bucket-safet
 import type { PartRecord } from '../../common/store/export-state';
 import { withPayloadSha256 } from './payload-sha256';
 import { s3Failure } from './s3-failure';
+import { metrics } from '../../common/infra/metrics';
 import type { WriteTarget } from './write-target';
 
 /**
@@ -76,6 +77,7 @@ export class MultipartUpload {
       .catch((e: unknown) => {
         throw s3Failure(e, this.target, this.key, 'UploadPart');
       });
+    if ((res.$metadata.attempts ?? 1) > 1) metrics.partsRetried.inc();
     return res.ETag ?? '';
   }
 

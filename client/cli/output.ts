@@ -37,6 +37,10 @@ export function deliveryDetails(d: DeliveryView): string {
     lines.push(`file       s3://${d.bucket}/${f.key}  ${f.rows} rows  ${f.bytes} bytes  sha256 ${f.sha256}`);
   if (d.manifestKey) lines.push(`manifest   s3://${d.bucket}/${d.manifestKey}`);
   if (d.error) lines.push(`error      ${d.error.type}: ${d.error.message}`);
+  for (const w of d.webhooks ?? [])
+    lines.push(
+      `webhook    ${w.webhookId} ${w.event} attempt ${w.attempt}: ${w.outcome}${w.statusCode ? ` (HTTP ${w.statusCode})` : ''}${w.error && !w.statusCode ? ` (${oneLine(w.error)})` : ''}`,
+    );
   const url = workflowUrl(d.workflowId);
   if (url) lines.push(`workflow   ${url}`);
   return lines.join('\n');

@@ -27,6 +27,10 @@ export function addWorkerCommand(program: Command): void {
       '--connections-per-file <n>',
       'source connections one file is read over at once, as slices of an integer key in one snapshot; the bytes are the same whatever the number (default 2, or DATASHARE_CONNECTIONS_PER_FILE; README, Performance)',
     )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus /metrics, /healthz and /readyz on this port (default DATASHARE_METRICS_PORT; none when unset; README, Operations)',
+    )
     .action(
       async (opts: {
         maxConcurrentFiles: string;
@@ -34,10 +38,12 @@ export function addWorkerCommand(program: Command): void {
         connectionsPerFile?: string;
         instance?: string;
         shutdownGrace?: string;
+        metricsPort?: string;
       }) => {
         const max = parsePositiveInt('--max-concurrent-files', opts.maxConcurrentFiles);
         const maxSource = parsePositiveInt('--max-source-connections', opts.maxSourceConnections, 10_000);
         const perFile = parsePositiveInt('--connections-per-file', opts.connectionsPerFile, 64);
+        const metricsPort = parsePositiveInt('--metrics-port', opts.metricsPort, 65_535);
         const { runWorker } = await import('../../worker/main');
         await runWorker({
           ...(max ? { maxConcurrentFiles: max } : {}),
@@ -45,6 +51,7 @@ export function addWorkerCommand(program: Command): void {
           ...(perFile ? { connectionsPerFile: perFile } : {}),
           ...(opts.instance ? { instance: opts.instance } : {}),
           ...(opts.shutdownGrace ? { shutdownGrace: opts.shutdownGrace } : {}),
+          ...(metricsPort ? { metricsPort } : {}),
         });
       },
     );

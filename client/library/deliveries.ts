@@ -16,6 +16,7 @@ import * as store from '../../common/store/deliveries';
 import * as progress from '../../common/store/delivery-progress';
 import { getProfile } from '../../common/store/profiles';
 import { profileTaskQueue } from '../../common/store/profile-instance';
+import { webhookAttempts } from '../../common/store/webhooks';
 import { deliveryWorkflow } from '../../workflows';
 import { checkCompression, checkFormat, checkFormatCompression } from './file-format';
 import type { LibraryDeps } from './library-deps';
@@ -104,6 +105,11 @@ export class Deliveries {
    * workflow recording it (terminated, timed out) is reported failed.
    */
   async get(id: string): Promise<DeliveryView> {
+    const view = await this.getUnchecked(id);
+    return { ...view, webhooks: await webhookAttempts(this.deps.metaPool, id) };
+  }
+
+  private async getUnchecked(id: string): Promise<DeliveryView> {
     const { metaPool } = this.deps;
     const view = await store.getDelivery(metaPool, id);
     if (view.status !== 'running') return view;

@@ -49,6 +49,8 @@ export function effectiveCompression(
 export const DELIVERY_STATUSES = ['running', 'completed', 'failed', 'cancelled'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+import type { WebhookAttemptView } from './webhooks';
+
 export interface DeliveryInput {
   deliveryId: string;
   profileId: string;
@@ -185,6 +187,8 @@ export interface DeliveryView {
   /** Multipart uploads a cancel could not abort (the role lacks s3:AbortMultipartUpload). */
   unabortedUploads: { key: string; uploadId: string; reason: string }[];
   error?: { type: string; message: string };
+  /** Every try at telling a webhook how this delivery ended (`datashare webhook add`). */
+  webhooks?: WebhookAttemptView[];
 }
 
 export function fileExtension(format: Format, compression: Compression): string {

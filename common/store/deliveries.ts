@@ -111,18 +111,30 @@ export async function insertDelivery(
     compression: Compression;
     windowTo?: Date;
     fullRefresh?: boolean;
+    /** The schedule whose run this is, for the per-schedule metrics. */
+    scheduleId?: string;
   },
 ): Promise<void> {
   const { rowCount } = await db.query(
-    `INSERT INTO deliveries (id, workflow_id, profile_id, dataset_id, format, compression, status, window_from, window_to, full_refresh)
+    `INSERT INTO deliveries (id, workflow_id, profile_id, dataset_id, format, compression, status, window_from, window_to, full_refresh, schedule_id)
      SELECT $1, $2, $3, $4, $5, $6, 'running',
        CASE WHEN ds.incremental_column IS NULL OR $8 THEN NULL ELSE
          (SELECT max(p.window_to) FROM deliveries p WHERE p.profile_id = $3 AND p.dataset_id = $4 AND p.status = 'completed')
            - make_interval(secs => ds.lookback_seconds) END,
        CASE WHEN ds.incremental_column IS NULL THEN NULL ELSE coalesce($7::timestamptz, now()) END,
-       $8
+       $8, $9
      FROM datasets ds WHERE ds.id = $4`,
-    [d.id, d.workflowId, d.profileId, d.datasetId, d.format, d.compression, d.windowTo ?? null, d.fullRefresh ?? false],
+    [
+      d.id,
+      d.workflowId,
+      d.profileId,
+      d.datasetId,
+      d.format,
+      d.compression,
+      d.windowTo ?? null,
+      d.fullRefresh ?? false,
+      d.scheduleId ?? null,
+    ],
   );
   if (rowCount === 0) throw new NotFoundError(`no dataset "${d.datasetId}"; list them with: datashare dataset list`);
 }

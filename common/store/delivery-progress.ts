@@ -79,16 +79,36 @@ export async function recordFile(db: Queryable, deliveryId: string, index: numbe
   );
 }
 
+/** What a delivery's final state change reports, so metrics count each outcome once (see common/infra/metrics.ts). */
+export interface OutcomeChange {
+  /** False when the row already had this outcome: a retried activity, not a new outcome. */
+  changed: boolean;
+  datasetId: string;
+  /** Bytes uploaded beyond the delivered ones: parts sent again after a crash or a replay. */
+  resentBytes: number;
+}
+
 export async function completeDelivery(
   db: Queryable,
   id: string,
   c: { manifestKey: string; rows: number; bytes: number },
-): Promise<void> {
-  await db.query(
-    `UPDATE deliveries SET status = 'completed', manifest_key = $2, rows = $3, bytes = $4,
-       error_type = NULL, error_message = NULL, completed_at = now(), updated_at = now() WHERE id = $1`,
+): Promise<OutcomeChange> {
+  // The row is locked and its old status read in the same statement: a retried
+  // finalize that finds it completed already reports no change.
+  const { rows } = await db.query<{ old_status: string; dataset_id: string; uploaded_bytes: string }>(
+    `UPDATE deliveries d SET status = 'completed', manifest_key = $2, rows = $3, bytes = $4,
+       error_type = NULL, error_message = NULL, completed_at = now(), updated_at = now()
+     FROM (SELECT id, status AS old_status FROM deliveries WHERE id = $1 FOR UPDATE) o
+     WHERE d.id = o.id
+     RETURNING o.old_status, d.dataset_id, d.uploaded_bytes`,
     [id, c.manifestKey, c.rows, c.bytes],
   );
+  const r = rows[0];
+  return {
+    changed: r !== undefined && r.old_status !== 'completed',
+    datasetId: r?.dataset_id ?? '',
+    resentBytes: r ? Math.max(0, Number(r.uploaded_bytes) - c.bytes) : 0,
+  };
 }
 
 export async function failDelivery(
@@ -96,12 +116,13 @@ export async function failDelivery(
   id: string,
   status: 'failed' | 'cancelled',
   error: { type: string; message: string },
-): Promise<void> {
-  await db.query(
+): Promise<OutcomeChange> {
+  const { rows } = await db.query<{ dataset_id: string }>(
     `UPDATE deliveries SET status = $2, error_type = $3, error_message = $4, completed_at = now(), updated_at = now()
-     WHERE id = $1 AND status = 'running'`,
+     WHERE id = $1 AND status = 'running' RETURNING dataset_id`,
     [id, status, error.type, error.message],
   );
+  return { changed: rows.length > 0, datasetId: rows[0]?.dataset_id ?? '', resentBytes: 0 };
 }
 
 export async function findFile(

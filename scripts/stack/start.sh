@@ -251,6 +251,12 @@ save_ports
 # shellcheck disable=SC1090
 source "$MOTO_CREDS_FILE"
 moto_url="http://127.0.0.1:$MOTO_PORT"
+# The key webhook signing secrets are encrypted under (README, Operations): made once per
+# stack and kept, so secrets stored earlier still open after a restart.
+secret_key_file="$STACK_DIR/secret-key"
+if [[ ! -s "$secret_key_file" ]]; then
+  (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '\n=' >"$secret_key_file")
+fi
 env_vars=(
   DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/datashare"
   TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
@@ -286,6 +292,7 @@ env_vars=(
   PG_SOCKET_DIR="$PG_SOCKET_DIR"
   PG_OS_USER="$PG_OS_USER"
   STACK_LOG_DIR="$LOG_DIR"
+  DATASHARE_SECRET_KEY="$(cat "$secret_key_file")"
 )
 tmp_env="$ENV_FILE.tmp"
 for kv in "${env_vars[@]}"; do

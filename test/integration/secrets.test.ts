@@ -2,19 +2,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket, createEndUserRole, uniqueName } from '../../scripts/local/end-user-account';
 import { issuedSecrets, logLines, startHarness, type Harness } from '../support/harness';
 import { historyText } from '../support/history-text';
+import { WebhookReceiver } from '../support/webhook-receiver';
+import { eventually } from '../support/worker-process';
 
 /**
  * Temporary credentials must never reach Temporal history, logs, or our tables.
  * This runs real deliveries (successful and failed), captures the credentials AWS
- * actually issued, and searches everything datashare wrote for them.
+ * actually issued, and searches everything datashare wrote for them. A webhook
+ * sees every delivery end, so its signing secret (and the key that seals it) is
+ * searched for too, in the webhook workflows' histories as well.
  */
 describe('no secret leaves activity memory', () => {
   let h: Harness;
   const deliveryIds: string[] = [];
   let verifyJson = '';
+  const taskQueue = uniqueName('secrets-test');
+  const receiver = new WebhookReceiver();
+  /** Secrets of datashare's own: the webhook's signing secret and DATASHARE_SECRET_KEY. */
+  const ownSecrets: string[] = [];
 
   beforeAll(async () => {
-    h = await startHarness({ taskQueue: uniqueName('secrets-test') });
+    h = await startHarness({ taskQueue });
     const table = uniqueName('secret_rows').replace(/-/g, '_');
     await h.pool.query(`CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 200) g`);
     const dataset = uniqueName('secrets-ds');
@@ -24,6 +32,10 @@ describe('no secret leaves activity memory', () => {
       format: 'jsonl',
       sameForEveryone: true,
     });
+    process.env.DATASHARE_WEBHOOK_ALLOW_LOOPBACK = '1';
+    await receiver.start();
+    const hook = await h.ds.webhooks.add({ url: receiver.url, datasetId: dataset });
+    ownSecrets.push(hook.secret, process.env.DATASHARE_SECRET_KEY!);
 
     const bucket = uniqueName('secrets');
     await createBucket('other', bucket);
@@ -56,9 +68,16 @@ describe('no secret leaves activity memory', () => {
       deliveryIds.push(d.id);
     }
     verifyJson = JSON.stringify(await h.ds.verifyProfile(profiles.good.id));
+    // Every delivery's end reached the webhook (completed, failed, failed).
+    await eventually(
+      () => Promise.resolve(receiver.received.length >= deliveryIds.length ? true : undefined),
+      30_000,
+      'the webhooks',
+    );
   });
 
   afterAll(async () => {
+    await receiver.stop();
     await h?.stop();
   });
 
@@ -68,6 +87,10 @@ describe('no secret leaves activity memory', () => {
     }
     const sharerSecret = process.env.AWS_SECRET_ACCESS_KEY!;
     expect(text.includes(sharerSecret), `sharer secret key in ${where}`).toBe(false);
+    for (const secret of ownSecrets) {
+      if (text.includes(secret))
+        throw new Error(`a webhook signing secret or DATASHARE_SECRET_KEY appears in ${where}`);
+    }
   }
 
   it('captured real credentials to search for', () => {
@@ -87,9 +110,44 @@ describe('no secret leaves activity memory', () => {
     }
   });
 
+  it('keeps them out of the webhook workflows: their inputs are ids, the activity opens the secret', async () => {
+    expect(ownSecrets).toHaveLength(2);
+    const ids: string[] = [];
+    for await (const w of h.temporal.workflow.list({
+      query: `WorkflowType = 'webhookWorkflow' AND TaskQueue = '${taskQueue}'`,
+    }))
+      ids.push(w.workflowId);
+    expect(ids).toHaveLength(deliveryIds.length);
+    for (const id of ids) {
+      const text = await historyText(h.temporal, id);
+      expect(text).toContain('sendWebhook');
+      expectNoSecretIn(text, `history of ${id}`);
+    }
+  });
+
   it('keeps them out of the worker logs', () => {
     expect(logLines.length).toBeGreaterThan(0);
     expectNoSecretIn(logLines.join('\n'), 'worker logs');
+  });
+
+  it("logs JSON lines, each line of a delivery's activities naming the delivery, workflow, activity and attempt", () => {
+    const lines = logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const id of deliveryIds) {
+      const own = lines.filter((l) => l.deliveryId === id);
+      // The SDK's "Activity started/completed" (DEBUG here) and our own lines.
+      expect(own.some((l) => l.activity === 'loadProfile')).toBe(true);
+      expect(own.some((l) => l.activity === 'sendWebhook' && l.msg === 'webhook delivered')).toBe(true);
+    }
+    const activityLines = lines.filter(
+      (l) => typeof l.workflowId === 'string' && l.workflowId.startsWith('datashare-delivery-') && l.activityType,
+    );
+    expect(activityLines.length).toBeGreaterThan(10);
+    for (const l of activityLines) {
+      expect(typeof l.deliveryId, JSON.stringify(l)).toBe('string');
+      expect(l.workflowId).toContain(String(l.deliveryId));
+      expect(typeof l.activity).toBe('string');
+      expect(typeof l.attempt).toBe('number');
+    }
   });
 
   it('keeps them out of every table of our database', async () => {

@@ -3,7 +3,6 @@ import {
   DefaultLogger,
   Runtime,
   bundleWorkflowCode,
-  type LogEntry,
   type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
@@ -17,11 +16,12 @@ import { loadConfig } from '../../common/infra/config';
 import { Datashare } from '../../client/datashare';
 import { connectTemporal } from '../../client/library/temporal-connection';
 import { createWorker, workflowsPath } from '../../worker/create-worker';
+import { WorkerLogger } from '../../worker/logging';
 import { useTestEnv } from '../../scripts/local/stack-env';
 
 /** Every credential AWS issued to datashare during the suite, to prove none of them leaked. */
 export const issuedSecrets = new Set<string>();
-/** Everything the worker runtime logged. */
+/** Everything the worker runtime logged: the worker's own JSON lines (worker/logging.ts), one per entry. */
 export const logLines: string[] = [];
 
 function remember(c: { SecretAccessKey?: string; SessionToken?: string; AccessKeyId?: string } | undefined): void {
@@ -70,9 +70,12 @@ let runtimeInstalled = false;
 function installRuntimeLogger(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  // The logger `datashare worker` uses, in JSON, into memory instead of stderr.
   Runtime.install({
-    logger: new DefaultLogger('DEBUG', (entry: LogEntry) => {
-      logLines.push(`${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {})}`);
+    logger: new WorkerLogger('DEBUG', 'json', {
+      write: (line: string) => {
+        logLines.push(line.trimEnd());
+      },
     }),
   });
 }

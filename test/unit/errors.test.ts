@@ -26,12 +26,22 @@ const PERMANENT: ErrorType[] = [
   'UnrepresentableValue',
   'NoSuchBucket',
   'SharerCredentialsInvalid',
+  'WebhookRejected',
+  'WebhookUrlRefused',
+  'SecretKeyMissing',
 ];
 /** A retry, or a later attempt, may succeed. */
 const TRANSIENT: ErrorType[] = ['Conflict', 'Cancelled', 'InternalError'];
 
 /** Bad usage or input: exit 2. */
-const USAGE: ErrorType[] = ['ValidationError', 'NotFound', 'MissingProperty', 'Conflict'];
+const USAGE: ErrorType[] = [
+  'ValidationError',
+  'NotFound',
+  'MissingProperty',
+  'Conflict',
+  'WebhookUrlRefused',
+  'SecretKeyMissing',
+];
 /** The work failed: exit 1. */
 const FAILED: ErrorType[] = [
   'AccessDenied',
@@ -42,6 +52,7 @@ const FAILED: ErrorType[] = [
   'SharerCredentialsInvalid',
   'Cancelled',
   'InternalError',
+  'WebhookRejected',
 ];
 
 /** Names an object has without being error types. */
