@@ -114,6 +114,19 @@ export class WorkerLogger implements Logger {
     if (this.format === 'pretty') this.destination.write(prettyLine(level, message, fields));
     else this.pino[PINO_LEVEL[level]](fields, message);
   }
+  /**
+   * The worker's lifecycle lines (started on which queue, draining after SIGTERM, stopped):
+   * written whatever the level, as before the logger existed, since operators and scripts
+   * wait for them; in JSON mode as a line of the same shape as pino's.
+   */
+  announce(message: string, meta?: LogMetadata): void {
+    const fields = deliveryFields(meta);
+    if (this.format === 'pretty') this.destination.write(prettyLine('INFO', message, fields));
+    else
+      this.destination.write(
+        `${JSON.stringify({ level: 'info', time: new Date().toISOString(), pid: process.pid, service: 'datashare-worker', ...fields, msg: message })}\n`,
+      );
+  }
   trace(message: string, meta?: LogMetadata): void {
     this.log('TRACE', message, meta);
   }

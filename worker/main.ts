@@ -101,7 +101,7 @@ export async function runWorker(
       metricsPort === undefined
         ? undefined
         : await serveOperations({ port: metricsPort, sdkMetricsPort, worker, config, metaPool, sourcePool, logger });
-    logger.info(
+    logger.announce(
       `datashare worker: ${instance ? `instance "${instance.name}" (${instance.principalArn}), ` : ''}task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.temporalNamespace}, ${describeTemporalSecurity(temporalSecurity(config.temporal))})`,
       {
         taskQueue: config.taskQueue,
@@ -109,10 +109,10 @@ export async function runWorker(
         ...(operations ? { metricsPort: operations.port } : {}),
       },
     );
-    const quiet = announceShutdown(graceMs, (line) => logger.info(line.trim()));
+    const quiet = announceShutdown(graceMs, (line) => logger.announce(line.trim()));
     try {
       await worker.run();
-      logger.info('datashare worker: stopped');
+      logger.announce('datashare worker: stopped');
     } finally {
       quiet();
       if (trace) clearInterval(trace);
