@@ -96,12 +96,15 @@ export async function startHarness(opts: {
   partsInFlight?: number;
   /** Send the code under test's S3 requests here (an S3Injector in front of moto) via AWS_ENDPOINT_URL_S3. */
   s3Endpoint?: string;
+  /** Likewise for STS (AWS_ENDPOINT_URL_STS): the injector tells STS calls apart by their Action. */
+  stsEndpoint?: string;
   /** A source pool of its own, shown in pg_stat_activity under this application_name, capped per worker. */
   source?: { applicationName: string; maxConnections: number };
   maxConcurrentFiles?: number;
 }): Promise<Harness> {
   useTestEnv();
   if (opts.s3Endpoint) process.env.AWS_ENDPOINT_URL_S3 = opts.s3Endpoint;
+  if (opts.stsEndpoint) process.env.AWS_ENDPOINT_URL_STS = opts.stsEndpoint;
   process.env.DATASHARE_TASK_QUEUE = opts.taskQueue;
   installRuntimeLogger();
   const config = loadConfig();
