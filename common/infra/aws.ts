@@ -3,6 +3,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { s3UsesPathStyle } from './config';
+import { refreshOnExpiredToken, requestHandlerOptions, S3_MAX_ATTEMPTS, STS_MAX_ATTEMPTS } from './aws-resilience';
 
 export interface RoleSession {
   roleArn: string;
@@ -33,7 +34,7 @@ const ROLE_SESSION_SECONDS = 3600;
 export function createAwsAccess(env: NodeJS.ProcessEnv = process.env): AwsAccess {
   const pathStyle = s3UsesPathStyle(env);
   return {
-    sts: (region) => new STSClient({ region, maxAttempts: 3 }),
+    sts: (region) => new STSClient({ region, maxAttempts: STS_MAX_ATTEMPTS, requestHandler: requestHandlerOptions() }),
     roleCredentials: (s) =>
       fromTemporaryCredentials({
         params: {
@@ -42,19 +43,23 @@ export function createAwsAccess(env: NodeJS.ProcessEnv = process.env): AwsAccess
           RoleSessionName: s.sessionName,
           DurationSeconds: ROLE_SESSION_SECONDS,
         },
-        clientConfig: { region: s.region, maxAttempts: 3 },
+        clientConfig: { region: s.region, maxAttempts: STS_MAX_ATTEMPTS, requestHandler: requestHandlerOptions() },
       }),
     s3: (region, credentials) =>
-      new S3Client({
-        region,
+      refreshOnExpiredToken(
+        new S3Client({
+          region,
+          credentials,
+          forcePathStyle: pathStyle,
+          maxAttempts: S3_MAX_ATTEMPTS,
+          requestHandler: requestHandlerOptions(),
+          // Flexible checksums add headers that S3-compatible servers and older
+          // gateways reject; ETags plus our own sha256 in the manifest cover integrity.
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }),
         credentials,
-        forcePathStyle: pathStyle,
-        maxAttempts: 3,
-        // Flexible checksums add headers that S3-compatible servers and older
-        // gateways reject; ETags plus our own sha256 in the manifest cover integrity.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      }),
+      ),
   };
 }
 
