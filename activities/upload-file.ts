@@ -14,6 +14,7 @@ import { UploadCheckpoint } from './upload/checkpoints';
 import { MultipartUpload } from './upload/multipart';
 import { PartWindow, SourceChanged } from './upload/part-window';
 import { writeTarget } from './upload/write-target';
+import { UploadGone } from './upload/upload-gone';
 import type { SourceConnector } from '../common/infra/source-connections';
 import { statementTimeoutOf } from '../common/domain/dataset-guards';
 
@@ -90,7 +91,7 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
     try {
       return await sendFile(deps, file, upload, checkpoint);
     } catch (e) {
-      if (e instanceof SourceChanged) await checkpoint.restart();
+      if (e instanceof SourceChanged || e instanceof UploadGone) await checkpoint.restart();
       throw e;
     }
   } finally {
@@ -125,6 +126,7 @@ async function sendFile(
   } catch (e) {
     // Let parts in flight settle so their checkpoints are saved before the retry.
     await window.settle();
+    await checkpoint.countSent(upload.sent.take());
     throw e;
   } finally {
     stopBeating();
