@@ -31,6 +31,8 @@ export interface RecordedRequest {
   query: URLSearchParams;
   operation: Operation;
   headers: IncomingHttpHeaders;
+  /** An STS call's form parameters (Action, RoleArn, RoleSessionName, …). */
+  form?: URLSearchParams;
   /** The access key id the request was signed with (from Authorization), if any. */
   accessKeyId?: string;
   /** Body bytes that reached the injector (STS and verified S3 bodies; streamed bodies count as they pass). */

@@ -154,7 +154,8 @@ export class S3Injector {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       if (sts) {
-        const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? '';
+        r.form = new URLSearchParams(body.toString('utf8'));
+        const action = r.form.get('Action') ?? '';
         r.operation = operationOf(method, url.pathname, url.searchParams, action);
         this.requests.push(r);
       }
