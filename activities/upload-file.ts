@@ -15,6 +15,8 @@ import { MultipartUpload } from './upload/multipart';
 import { PartWindow, SourceChanged } from './upload/part-window';
 import { writeTarget } from './upload/write-target';
 import { UploadGone } from './upload/upload-gone';
+import { withRetryTally } from './retry-count';
+import type { RetryTally } from '../common/infra/retry-tally';
 import type { SourceConnector } from '../common/infra/source-connections';
 import { statementTimeoutOf } from '../common/domain/dataset-guards';
 
@@ -49,6 +51,10 @@ export function fileKey(input: Pick<UploadFileInput, 'target' | 'fileIndex' | 'f
  * sent twice. Nothing is read back from S3.
  */
 export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Promise<DeliveredFile> {
+  return withRetryTally(deps.metaPool, input.deliveryId, (tally) => uploadFileCounted(deps, input, tally));
+}
+
+async function uploadFileCounted(deps: UploadDeps, input: UploadFileInput, tally: RetryTally): Promise<DeliveredFile> {
   const ctx = Context.current();
   const key = fileKey(input);
   // A replay skips files its earlier attempts completed (same range, same key).
@@ -63,6 +69,7 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
     { roleArn: target.roleArn, externalId: destination.externalId, region: target.region },
     'upload',
     input.deliveryId,
+    tally,
   );
   try {
     const checkpoint = new UploadCheckpoint(deps.metaPool, input, ctx);

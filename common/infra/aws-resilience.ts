@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { RetryTally } from './retry-tally';
 
 /**
  * What every AWS client datashare builds has, so that a misbehaving S3 or STS costs
@@ -51,7 +52,13 @@ function isExpiredToken(e: unknown): boolean {
  * passes through the client's memoized provider) and sends the same request again,
  * so the upload continues in the same multipart upload instead of failing the attempt.
  */
-export function refreshOnExpiredToken(s3: S3Client, credentials: AwsCredentialIdentityProvider, tries = 2): S3Client {
+export function refreshOnExpiredToken(
+  s3: S3Client,
+  credentials: AwsCredentialIdentityProvider,
+  retries?: RetryTally,
+  tries = 2,
+): S3Client {
+  if (retries) s3.middlewareStack.use(retries.plugin());
   s3.middlewareStack.add(
     (next) => async (args) => {
       for (let attempt = 0; ; attempt++) {
@@ -59,6 +66,7 @@ export function refreshOnExpiredToken(s3: S3Client, credentials: AwsCredentialId
           return await next(args);
         } catch (e) {
           if (!isExpiredToken(e) || attempt >= tries) throw e;
+          retries?.add(1);
           const resolved = s3.config.credentials as (o?: { forceRefresh?: boolean }) => Promise<unknown>;
           await (typeof resolved === 'function' ? resolved({ forceRefresh: true }) : credentials());
         }

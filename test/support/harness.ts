@@ -49,7 +49,7 @@ function observeSts(sts: STSClient): STSClient {
 export function observedAws(): AwsAccess {
   const real = createAwsAccess();
   return {
-    sts: (region) => observeSts(real.sts(region)),
+    sts: (region, retries) => observeSts(real.sts(region, retries)),
     roleCredentials: (s) => {
       const provider = real.roleCredentials(s);
       return async (o) => {
@@ -60,7 +60,7 @@ export function observedAws(): AwsAccess {
         return c;
       };
     },
-    s3: (region, credentials) => real.s3(region, credentials),
+    s3: (region, credentials, retries) => real.s3(region, credentials, retries),
   };
 }
 
