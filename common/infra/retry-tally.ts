@@ -22,6 +22,9 @@ export class RetryTally {
   plugin<I extends object, O extends object>(): Pluggable<I, O> {
     return {
       applyToStack: (stack) => {
+        // fromTemporaryCredentials applies its clientPlugins at every call, to the same STS
+        // client: without this, the second AssumeRole (a refresh) fails on a duplicate name.
+        stack.remove('datashareRetryTally');
         stack.add(
           (next) => async (args) => {
             try {

@@ -108,5 +108,7 @@ describe('expiring role credentials during an upload', () => {
     expect(injector.recorded().filter((r) => r.answeredBy?.startsWith('expired session'))).toHaveLength(0);
     expect(injector.recorded().filter(uploadSession).length).toBe(before + 1);
     expect(injector.recorded({ operation: 'CreateMultipartUpload' })).toHaveLength(1);
+    // The renewal happened inside the attempt: a failed re-assume would show as a second one.
+    expect((await activityAttempts(h.temporal, workflowIdFor(d.id))).uploadFile).toBe(1);
   });
 });

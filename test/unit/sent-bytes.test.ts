@@ -58,4 +58,12 @@ describe('counting what the SDK re-sends', () => {
     expect(sent.sent).toBe(3 * body.length);
     expect(tally.count).toBe(2);
   }, 20_000);
+
+  it('a tally plugin applied again to the same client replaces itself (fromTemporaryCredentials re-applies its plugins on every refresh)', () => {
+    const tally = new RetryTally();
+    const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    client.middlewareStack.use(tally.plugin());
+    expect(() => client.middlewareStack.use(tally.plugin())).not.toThrow();
+    client.destroy();
+  });
 });
