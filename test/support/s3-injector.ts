@@ -56,6 +56,7 @@ export class S3Injector {
   private readonly book: RuleBook;
   /** Multipart uploads S3 completed: S3 forgets them, so a retried Complete gets NoSuchUpload (moto answers 200). */
   private readonly completedUploads = new Set<string>();
+  private cuts: { name: string; match: RequestMatch; afterBytes: number; left: number }[] = [];
   private sessionLifetimeMs: number | undefined;
   private claimedLifetimeSeconds: number | undefined;
 
@@ -90,6 +91,15 @@ export class S3Injector {
     this.book.add(rule);
   }
 
+  /**
+   * Resets the connection of the next `times` matching S3 requests once `afterBytes` of
+   * their body have arrived: a reset mid-body, on exactly the requests a test names
+   * (Toxiproxy's toxics pick connections, not requests).
+   */
+  cutMidBody(cut: { name: string; match: RequestMatch; afterBytes: number; times: number }): void {
+    this.cuts.push({ name: cut.name, match: cut.match, afterBytes: cut.afterBytes, left: cut.times });
+  }
+
   /** Role sessions older than `ms` (real time) get ExpiredToken from S3, as a short DurationSeconds would. */
   expireSessionsAfter(ms: number | undefined): void {
     this.sessionLifetimeMs = ms;
@@ -103,6 +113,7 @@ export class S3Injector {
   /** Removes every rule and session fault and forgets recorded requests (between cases). */
   reset(): void {
     this.book.clear();
+    this.cuts = [];
     this.requests.length = 0;
     this.sessions.length = 0;
     this.sessionLifetimeMs = undefined;
@@ -138,6 +149,16 @@ export class S3Injector {
       // S3 requests are recorded on arrival (a body cut off on the way still shows).
       r.operation = operationOf(method, url.pathname, url.searchParams);
       this.requests.push(r);
+      const cut = this.cuts.find((c) => c.left > 0 && matches(c.match, r));
+      if (cut) {
+        cut.left--;
+        r.answeredBy = cut.name;
+        let seen = 0;
+        req.on('data', (b: Buffer) => {
+          seen += b.length;
+          if (seen >= cut.afterBytes) req.socket.resetAndDestroy();
+        });
+      }
     }
     if (!sts && !verify) {
       // Nothing to read the body for: decide now and stream it through.
