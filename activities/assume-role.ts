@@ -13,6 +13,8 @@ import { probeBucketOwner, ownerProbeKey } from '../common/infra/bucket-owner-pr
 import type { S3Destination } from '../common/domain/destination';
 import { bucketOwnerMessage, expectedOwner } from '../common/domain/bucket-safety';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import type { RetryTally } from '../common/infra/retry-tally';
+import { withRetryTally } from './retry-count';
 
 export interface AssumeRoleInput {
   deliveryId: string;
@@ -30,9 +32,17 @@ export async function assumeRole(
   deps: { metaPool: Pool; aws: AwsAccess },
   input: AssumeRoleInput,
 ): Promise<AssumedRole> {
+  return withRetryTally(deps.metaPool, input.deliveryId, (tally) => assumeRoleCounted(deps, input, tally));
+}
+
+async function assumeRoleCounted(
+  deps: { metaPool: Pool; aws: AwsAccess },
+  input: AssumeRoleInput,
+  tally: RetryTally,
+): Promise<AssumedRole> {
   const profile = await getProfile(deps.metaPool, input.profileId);
   const d = destinationFromProperties(profile.properties);
-  const sts = deps.aws.sts(d.region);
+  const sts = deps.aws.sts(d.region, tally);
   try {
     const res = await sts.send(
       new AssumeRoleCommand({
@@ -48,11 +58,17 @@ export async function assumeRole(
     };
     const c = res.Credentials;
     if (c?.AccessKeyId && c.SecretAccessKey) {
-      await checkBucketOwner(deps.aws, d, profile.id, {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-      });
+      await checkBucketOwner(
+        deps.aws,
+        d,
+        profile.id,
+        {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          sessionToken: c.SessionToken,
+        },
+        tally,
+      );
     }
     await recordAssumedRole(deps.metaPool, input.deliveryId, assumed.assumedRoleArn);
     return assumed;
@@ -84,8 +100,9 @@ async function checkBucketOwner(
   d: S3Destination,
   profileId: string,
   credentials: AwsCredentialIdentity,
+  tally: RetryTally,
 ): Promise<void> {
-  const s3 = aws.s3(d.region, () => Promise.resolve(credentials));
+  const s3 = aws.s3(d.region, () => Promise.resolve(credentials), tally);
   try {
     const owner = expectedOwner(d);
     const probe = await probeBucketOwner(s3, d.bucket, ownerProbeKey(d.prefix), owner.bucketOwner);

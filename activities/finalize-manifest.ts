@@ -5,7 +5,9 @@ import type { AwsAccess } from '../common/infra/aws';
 import { roleS3 } from '../common/infra/aws';
 import { destinationFromProperties } from '../common/domain/destination';
 import { getDelivery } from '../common/store/deliveries';
-import { completeDelivery } from '../common/store/delivery-progress';
+import { completeDelivery, recordRetries, retriesOf } from '../common/store/delivery-progress';
+import { RetryTally } from '../common/infra/retry-tally';
+import { Context } from '@temporalio/activity';
 import { getDataset } from '../common/store/datasets';
 import { getProfile } from '../common/store/profiles';
 import type { DeliveryResult, FinalizeInput } from '../common/contracts/delivery';
@@ -41,11 +43,14 @@ export async function finalizeManifest(
     window,
   );
 
+  const tally = new RetryTally();
+  if (Context.current().info.attempt > 1) tally.add(1);
   const s3 = roleS3(
     deps.aws,
     { roleArn: target.roleArn, externalId: destination.externalId, region: target.region },
     'manifest',
     input.deliveryId,
+    tally,
   );
   try {
     await s3
@@ -64,6 +69,7 @@ export async function finalizeManifest(
       });
   } finally {
     s3.destroy();
+    await recordRetries(deps.metaPool, input.deliveryId, tally.take()).catch(() => undefined);
   }
   const rows = files.reduce((n, f) => n + f.rows, 0);
   const bytes = files.reduce((n, f) => n + f.bytes, 0);
@@ -77,6 +83,7 @@ export async function finalizeManifest(
     rows,
     bytes,
     fileCount: files.length,
+    retries: await retriesOf(deps.metaPool, input.deliveryId),
     files: files.slice(0, 20),
   };
 }

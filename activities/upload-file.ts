@@ -14,6 +14,9 @@ import { UploadCheckpoint } from './upload/checkpoints';
 import { MultipartUpload } from './upload/multipart';
 import { PartWindow, SourceChanged } from './upload/part-window';
 import { writeTarget } from './upload/write-target';
+import { UploadGone } from './upload/upload-gone';
+import { withRetryTally } from './retry-count';
+import type { RetryTally } from '../common/infra/retry-tally';
 import type { SourceConnector } from '../common/infra/source-connections';
 import { statementTimeoutOf } from '../common/domain/dataset-guards';
 
@@ -52,6 +55,10 @@ export function fileKey(input: Pick<UploadFileInput, 'target' | 'fileIndex' | 'f
  * sent twice. Nothing is read back from S3.
  */
 export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Promise<DeliveredFile> {
+  return withRetryTally(deps.metaPool, input.deliveryId, (tally) => uploadFileCounted(deps, input, tally));
+}
+
+async function uploadFileCounted(deps: UploadDeps, input: UploadFileInput, tally: RetryTally): Promise<DeliveredFile> {
   const ctx = Context.current();
   const key = fileKey(input);
   // A replay skips files its earlier attempts completed (same range, same key).
@@ -66,6 +73,7 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
     { roleArn: target.roleArn, externalId: destination.externalId, region: target.region },
     'upload',
     input.deliveryId,
+    tally,
   );
   try {
     const checkpoint = new UploadCheckpoint(deps.metaPool, input, ctx);
@@ -94,7 +102,7 @@ export async function uploadFile(deps: UploadDeps, input: UploadFileInput): Prom
     try {
       return await sendFile(deps, file, upload, checkpoint);
     } catch (e) {
-      if (e instanceof SourceChanged) await checkpoint.restart();
+      if (e instanceof SourceChanged || e instanceof UploadGone) await checkpoint.restart();
       throw e;
     }
   } finally {
@@ -130,6 +138,7 @@ async function sendFile(
   } catch (e) {
     // Let parts in flight settle so their checkpoints are saved before the retry.
     await window.settle();
+    await checkpoint.countSent(upload.sent.take());
     throw e;
   } finally {
     stopBeating();

@@ -142,8 +142,10 @@ export async function runDeliveries(
       summary.started++;
       progress.running++;
       try {
-        await handle.result();
+        const result = await handle.result();
         summary.completed++;
+        // Data only, no command: replaying a history from before this field gives the same commands.
+        if (result.retries) summary.retries = (summary.retries ?? 0) + result.retries;
       } catch (err) {
         if (isCancellation(err)) throw err;
         summary.failed++;

@@ -66,21 +66,35 @@ export class UploadCheckpoint {
     this.done.set(part.n, part);
   }
 
-  /** A part S3 accepted: counted as sent, then checkpointed. */
-  async uploaded(part: PartRecord): Promise<void> {
+  /**
+   * A part S3 accepted: counted, then checkpointed. `sentBytes` is every part byte put
+   * on the wire since the last count (SentBytes): this part's, with each SDK retry of
+   * it, and any other part's failed tries.
+   */
+  async uploaded(part: PartRecord, sentBytes: number): Promise<void> {
     // Count the bytes as sent before checkpointing the part: a crash between the two
     // then re-sends the part and counts it twice, which is what uploadedBytes means;
     // the other order would lose a sent part from the count.
     await recordProgress(this.metaPool, this.file.deliveryId, {
       rowsDelta: part.rows,
       bytesDelta: part.bytes,
-      uploadedBytesDelta: part.bytes,
+      uploadedBytesDelta: sentBytes,
     });
     this.done.set(part.n, part);
     const checkpoint = this.current!;
     checkpoint.parts = this.parts();
     this.ctx.heartbeat(checkpoint);
     await saveCheckpoint(this.metaPool, this.file.deliveryId, this.file.fileIndex, checkpoint);
+  }
+
+  /** Bytes sent that no accepted part has counted yet (tries of parts that failed), before the attempt ends. */
+  async countSent(sentBytes: number): Promise<void> {
+    if (sentBytes > 0)
+      await recordProgress(this.metaPool, this.file.deliveryId, {
+        rowsDelta: 0,
+        bytesDelta: 0,
+        uploadedBytesDelta: sentBytes,
+      });
   }
 
   /** The parts done, kept or uploaded, in part order. */
@@ -94,8 +108,24 @@ export class UploadCheckpoint {
     await clearCheckpoint(this.metaPool, this.file.deliveryId, this.file.fileIndex);
   }
 
-  /** Starts this file over in a fresh upload on the next attempt. */
+  /**
+   * Starts this file over in a fresh upload on the next attempt. The rows and bytes its
+   * parts added to the delivery's progress are taken back (they will be counted again
+   * as the file is re-sent); uploadedBytes keeps them, as they were sent.
+   */
   async restart(): Promise<void> {
+    const counted = new Map([...this.previousParts, ...this.done.values()].map((p) => [p.n, p]));
+    let rows = 0;
+    let bytes = 0;
+    for (const p of counted.values()) {
+      rows += p.rows;
+      bytes += p.bytes;
+    }
+    await recordProgress(this.metaPool, this.file.deliveryId, {
+      rowsDelta: -rows,
+      bytesDelta: -bytes,
+      uploadedBytesDelta: 0,
+    });
     await clearCheckpoint(this.metaPool, this.file.deliveryId, this.file.fileIndex);
     this.ctx.heartbeat({ restart: true });
   }

@@ -9,6 +9,9 @@ import type { PartRecord } from '../../common/store/export-state';
 import { withPayloadSha256 } from './payload-sha256';
 import { s3Failure } from './s3-failure';
 import { metrics } from '../../common/infra/metrics';
+import { SentBytes } from './sent-bytes';
+import { UploadGone } from './upload-gone';
+import { awsErrorName } from '../failures/aws-errors';
 import type { WriteTarget } from './write-target';
 
 /**
@@ -17,6 +20,9 @@ import type { WriteTarget } from './write-target';
  * so the parts uploaded so far are known from our checkpoints alone.
  */
 export class MultipartUpload {
+  /** Part bytes sent, every SDK retry included (uploadedBytes). */
+  readonly sent = new SentBytes();
+
   private constructor(
     private readonly s3: S3Client,
     private readonly target: WriteTarget,
@@ -73,9 +79,9 @@ export class MultipartUpload {
       ...ownerParams(this.target),
     });
     const res = await this.s3
-      .send(withPayloadSha256(command, sha256), { abortSignal: this.signal })
+      .send(this.sent.watch(withPayloadSha256(command, sha256)), { abortSignal: this.signal })
       .catch((e: unknown) => {
-        throw s3Failure(e, this.target, this.key, 'UploadPart');
+        throw this.failure(e, 'UploadPart');
       });
     if ((res.$metadata.attempts ?? 1) > 1) metrics.partsRetried.inc();
     return res.ETag ?? '';
@@ -94,7 +100,12 @@ export class MultipartUpload {
         { abortSignal: this.signal },
       )
       .catch((e: unknown) => {
-        throw s3Failure(e, this.target, this.key, 'CompleteMultipartUpload');
+        throw this.failure(e, 'CompleteMultipartUpload');
       });
+  }
+
+  private failure(e: unknown, operation: string): Error {
+    if (awsErrorName(e) === 'NoSuchUpload') return new UploadGone(this.key, operation);
+    return s3Failure(e, this.target, this.key, operation);
   }
 }

@@ -48,7 +48,10 @@ export class PartWindow {
     const p = this.upload
       .uploadPart(part.n, part.body, part.sha256)
       .then((etag) =>
-        this.checkpoint.uploaded({ n: part.n, etag, bytes: part.body.length, rows: part.rows, sha256: part.sha256 }),
+        this.checkpoint.uploaded(
+          { n: part.n, etag, bytes: part.body.length, rows: part.rows, sha256: part.sha256 },
+          this.upload.sent.take(),
+        ),
       )
       .catch((e: unknown) => {
         this.failure ??= e instanceof Error ? e : new Error(String(e));

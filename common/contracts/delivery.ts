@@ -149,6 +149,8 @@ export interface DeliveryResult {
   rows: number;
   bytes: number;
   fileCount?: number;
+  /** Retries its AWS calls needed (SDK attempts past the first, activity retries); absent before issue 13. */
+  retries?: number;
   /** The first files only: a result is history, and a big share has thousands (all are in the manifest). */
   files: DeliveredFile[];
 }

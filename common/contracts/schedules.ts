@@ -65,6 +65,8 @@ export interface RoundSummary {
   failures: DeliveryFailureNote[];
   /** How many times the round continued as new. */
   continuedAsNew: number;
+  /** Retries its completed deliveries' AWS calls needed (throttling, flaky S3); absent before issue 13. */
+  retries?: number;
 }
 
 export interface ListProfilesPageInput {

@@ -3,12 +3,16 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { s3UsesPathStyle } from './config';
+import { refreshOnExpiredToken, requestHandlerOptions, S3_MAX_ATTEMPTS, STS_MAX_ATTEMPTS } from './aws-resilience';
+import type { RetryTally } from './retry-tally';
 
 export interface RoleSession {
   roleArn: string;
   externalId: string;
   sessionName: string;
   region: string;
+  /** Counts the retries of the STS calls that (re-)assume the role. */
+  retries?: RetryTally;
 }
 
 /**
@@ -17,13 +21,13 @@ export interface RoleSession {
  */
 export interface AwsAccess {
   /** STS as the sharer itself (environment / instance credentials). */
-  sts(region: string): STSClient;
+  sts(region: string, retries?: RetryTally): STSClient;
   /**
    * Credentials of the end user's role, held in memory only. The provider
    * re-assumes the role before the session expires, so an upload may outlive it.
    */
   roleCredentials(session: RoleSession): AwsCredentialIdentityProvider;
-  s3(region: string, credentials: AwsCredentialIdentityProvider): S3Client;
+  s3(region: string, credentials: AwsCredentialIdentityProvider, retries?: RetryTally): S3Client;
 }
 
 // Role chaining (a worker on EC2/ECS/EKS is itself an assumed role) caps sessions
@@ -33,7 +37,11 @@ const ROLE_SESSION_SECONDS = 3600;
 export function createAwsAccess(env: NodeJS.ProcessEnv = process.env): AwsAccess {
   const pathStyle = s3UsesPathStyle(env);
   return {
-    sts: (region) => new STSClient({ region, maxAttempts: 3 }),
+    sts: (region, retries) => {
+      const sts = new STSClient({ region, maxAttempts: STS_MAX_ATTEMPTS, requestHandler: requestHandlerOptions() });
+      if (retries) sts.middlewareStack.use(retries.plugin());
+      return sts;
+    },
     roleCredentials: (s) =>
       fromTemporaryCredentials({
         params: {
@@ -42,19 +50,25 @@ export function createAwsAccess(env: NodeJS.ProcessEnv = process.env): AwsAccess
           RoleSessionName: s.sessionName,
           DurationSeconds: ROLE_SESSION_SECONDS,
         },
-        clientConfig: { region: s.region, maxAttempts: 3 },
+        clientConfig: { region: s.region, maxAttempts: STS_MAX_ATTEMPTS, requestHandler: requestHandlerOptions() },
+        ...(s.retries ? { clientPlugins: [s.retries.plugin()] } : {}),
       }),
-    s3: (region, credentials) =>
-      new S3Client({
-        region,
+    s3: (region, credentials, retries) =>
+      refreshOnExpiredToken(
+        new S3Client({
+          region,
+          credentials,
+          forcePathStyle: pathStyle,
+          maxAttempts: S3_MAX_ATTEMPTS,
+          requestHandler: requestHandlerOptions(),
+          // Flexible checksums add headers that S3-compatible servers and older
+          // gateways reject; ETags plus our own sha256 in the manifest cover integrity.
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }),
         credentials,
-        forcePathStyle: pathStyle,
-        maxAttempts: 3,
-        // Flexible checksums add headers that S3-compatible servers and older
-        // gateways reject; ETags plus our own sha256 in the manifest cover integrity.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      }),
+        retries,
+      ),
   };
 }
 
@@ -70,10 +84,18 @@ export function roleS3(
   role: { roleArn: string; externalId: string; region: string },
   purpose: string,
   deliveryId: string,
+  retries?: RetryTally,
 ): S3Client {
   const { roleArn, externalId, region } = role;
   return aws.s3(
     region,
-    aws.roleCredentials({ roleArn, externalId, region, sessionName: roleSessionName(purpose, deliveryId) }),
+    aws.roleCredentials({
+      roleArn,
+      externalId,
+      region,
+      sessionName: roleSessionName(purpose, deliveryId),
+      ...(retries ? { retries } : {}),
+    }),
+    retries,
   );
 }

@@ -137,3 +137,17 @@ export async function findFile(
   const r = rows[0];
   return r ? { key: r.key, bytes: Number(r.bytes), rows: Number(r.rows), sha256: r.sha256 } : undefined;
 }
+
+/** Adds to the retries a delivery's AWS calls needed (RetryTally). */
+export async function recordRetries(db: Queryable, id: string, retries: number): Promise<void> {
+  if (retries <= 0) return;
+  await db.query('UPDATE deliveries SET aws_retries = aws_retries + $2, updated_at = now() WHERE id = $1', [
+    id,
+    retries,
+  ]);
+}
+
+export async function retriesOf(db: Queryable, id: string): Promise<number> {
+  const { rows } = await db.query<{ aws_retries: number }>('SELECT aws_retries FROM deliveries WHERE id = $1', [id]);
+  return rows[0]?.aws_retries ?? 0;
+}

