@@ -38,7 +38,14 @@ export type RunCopy = (q: CopyQuery) => Promise<CopyStream>;
 /** The COPY statement for the whole range, or for the part of it in (after, upTo] of a single integer key. */
 export function copySql(q: CopyQuery, slice?: { key: string; after?: bigint; upTo?: bigint; header: boolean }): string {
   const conds = q.where ? [q.where.replace(/^WHERE /, '')] : [];
-  if (slice?.after !== undefined) conds.push(`${slice.key} > ${slice.after}`);
+  // The last slice, open above, also takes the rows whose key is NULL: ORDER BY puts them
+  // last, and one statement would have sent them (where the file's range allows any).
+  if (slice?.after !== undefined)
+    conds.push(
+      slice.upTo === undefined
+        ? `(${slice.key} > ${slice.after} OR ${slice.key} IS NULL)`
+        : `${slice.key} > ${slice.after}`,
+    );
   if (slice?.upTo !== undefined) conds.push(`${slice.key} <= ${slice.upTo}`);
   const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
   const header = (slice ? slice.header : q.header) ? ', HEADER' : '';

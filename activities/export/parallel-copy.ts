@@ -109,6 +109,8 @@ export class ParallelCopy implements CopyStream {
         if (!slice) break;
         this.reading = slice;
         for (;;) {
+          // A lane that failed dooms the file: stop now, not when its slice comes up.
+          if (this.failure) throw this.failure;
           const piece = slice.pieces.shift();
           if (piece) {
             // Re-blocked into whole pool blocks, as the part encoder cuts them.
@@ -129,7 +131,6 @@ export class ParallelCopy implements CopyStream {
             this.freeRoom(slice.lane, piece.length);
             continue;
           }
-          if (this.failure) throw this.failure;
           if (slice.done) break;
           await slice.changed();
         }
@@ -173,7 +174,7 @@ export class ParallelCopy implements CopyStream {
   private async runLane(lane: Lane): Promise<void> {
     try {
       for (;;) {
-        if (this.stopped) return;
+        if (this.stopped || this.failure) return;
         const bounds = this.cursor.take();
         if (!bounds) {
           this.exhausted = true;

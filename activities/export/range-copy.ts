@@ -1,9 +1,9 @@
 import type { PoolClient } from 'pg';
 import type { SourceConnector } from '../../common/infra/source-connections';
 import type { BufferPool } from './buffer-pool';
-import { singleCopy, type CopyStream, type RunCopy } from './copy-query';
+import { copySql, singleCopy, type CopyStream, type RunCopy } from './copy-query';
 import type { RangeSource } from './format-encoder';
-import { sliceExtent } from './key-slices';
+import { selectOf, sliceExtent } from './key-slices';
 import { rangeCondition } from './key-ranges';
 import { ParallelCopy } from './parallel-copy';
 import { beginReadOnly, inlineParamsAsSettings } from './source-query';
@@ -19,6 +19,10 @@ import { beginReadOnly, inlineParamsAsSettings } from './source-query';
  * helper is its own transaction, so now() and random() in a dataset's SQL are
  * evaluated per connection; the rows each sees are the same.)
  */
+const HELPER_LOCK_TIMEOUT = '10s';
+/** Source slots a file's helpers leave free, for deliveries that need one to plan. */
+const PLANNING_RESERVE = 2;
+
 export function rangeCopy(
   client: PoolClient,
   source: SourceConnector,
@@ -40,13 +44,19 @@ export function rangeCopy(
     };
     while (helpers.length < lanes - 1) {
       // A pool that cannot hand one over now (its own limit, a connect timeout) means one lane fewer, not a failed file.
-      const helper = await source.tryConnect().catch(() => undefined);
+      const helper = await source.tryConnect(PLANNING_RESERVE).catch(() => undefined);
       if (!helper) break;
       try {
         await beginReadOnly(helper, range.q.window, rows[0].id);
+        // A helper must never wait behind DDL that waits for the file's own connection (ALTER,
+        // TRUNCATE, VACUUM FULL queued on its locks): Postgres cannot see that cycle through
+        // our writer, so it would hang. Bounded waits fail instead, and the file retries.
+        await helper.query(`SET LOCAL lock_timeout = '${HELPER_LOCK_TIMEOUT}'`);
         // The same settings the file's own connection has: the parameters, then the range's bounds.
         await inlineParamsAsSettings(helper, range.q);
         await rangeCondition(helper, range.q.keyColumns, range.keyTypes, range.range);
+        // Planning takes the dataset's table locks now, while failing costs only this lane.
+        await helper.query(`EXPLAIN ${selectOf(copySql(q))}`);
       } catch {
         // One lane fewer; the file goes on with those it has.
         helper.release(true);

@@ -3,8 +3,8 @@ import { Client, type Pool, type PoolClient } from 'pg';
 /** What the export needs of the source database: a connection at a time. A plain Pool is one. */
 export interface SourceConnector {
   connect(): Promise<PoolClient>;
-  /** A connection only if one is free now, without waiting (absent: never). */
-  tryConnect?(): Promise<PoolClient | undefined>;
+  /** A connection only if one is free now with `reserve` more left over, without waiting (absent: never). */
+  tryConnect?(reserve?: number): Promise<PoolClient | undefined>;
   /** Cancels what the backend `pid` runs, from outside its connection (absent: cannot cancel). */
   cancel?(pid: number): Promise<void>;
 }
@@ -76,8 +76,8 @@ export class SourceConnections implements SourceConnector {
   }
 
   /** For a file's extra lanes (activities/export/range-copy.ts): they use spare slots, never wait for one. */
-  async tryConnect(): Promise<PoolClient | undefined> {
-    if (this.free === 0) return undefined;
+  async tryConnect(reserve = 0): Promise<PoolClient | undefined> {
+    if (this.free <= reserve) return undefined;
     return this.connect();
   }
 

@@ -28,9 +28,9 @@ class CountingSource implements SourceConnector {
   connect(): Promise<PoolClient> {
     return this.inner.connect();
   }
-  async tryConnect(): Promise<PoolClient | undefined> {
+  async tryConnect(reserve?: number): Promise<PoolClient | undefined> {
     await this.beforeHelper?.();
-    const c = await this.inner.tryConnect();
+    const c = await this.inner.tryConnect(reserve);
     if (c) this.helpers++;
     return c;
   }
@@ -175,6 +175,22 @@ describe('a file read over several connections', () => {
       await writer.query(`DELETE FROM ${table} WHERE id = 200001`);
       writer.release();
     }
+  });
+
+  it('keeps rows whose key is NULL, last, as one statement does', async () => {
+    const nullable = uniqueName('parallel_nulls').replace(/-/g, '_');
+    await pool.query(`CREATE TABLE ${nullable} (id bigint, tenant_id integer, note text)`);
+    await pool.query(`INSERT INTO ${nullable} SELECT g, 1, repeat('x', 40) || g FROM generate_series(1, 20000) g`);
+    await pool.query(`INSERT INTO ${nullable} VALUES (NULL, 1, 'no key'), (NULL, 1, 'no key either')`);
+    await pool.query(`CREATE INDEX ON ${nullable} (id)`);
+    await pool.query(`ANALYZE ${nullable}`);
+    const sql = `SELECT * FROM ${nullable} WHERE tenant_id = :tenant_id`;
+    const one = await exportFile({ format: 'csv', compression: 'none', lanes: 1, sql });
+    const two = await exportFile({ format: 'csv', compression: 'none', lanes: 2, sql });
+    expect(two.helpers).toBe(1);
+    expect(one.rows).toBe(20002);
+    expect(two.rows).toBe(20002);
+    expect(two.sha256).toBe(one.sha256);
   });
 
   it('stays one statement when slices could not be read through an index', async () => {
