@@ -78,7 +78,7 @@ fi
 echo "nginx:    $("$NGINX_BIN" -v 2>&1) ($NGINX_BIN)"
 
 # --- promtool, for the alert rules the README shows ---------------------------
-bash "$(dirname "${BASH_SOURCE[0]}")/install-promtool.sh"
+bash "$(dirname "${BASH_SOURCE[0]}")/install-promtool.sh" >/dev/null
 
 # --- Toxiproxy (for the fault tests) ------------------------------------------
 if [[ -x "$TOXIPROXY_BIN" && "$(cat "$TOXIPROXY_STAMP" 2>/dev/null)" == "$TOXIPROXY_VERSION" ]]; then
