@@ -22,7 +22,11 @@ import { encoderPools } from './export/part-encoder';
 import { historySafe } from './failures/to-failure';
 import { FileSlots } from './upload/file-slots';
 import { metrics } from '../common/infra/metrics';
-import { maxSourceConnections, SourceConnections } from '../common/infra/source-connections';
+import {
+  DEFAULT_CONNECTIONS_PER_FILE,
+  maxSourceConnections,
+  SourceConnections,
+} from '../common/infra/source-connections';
 
 export interface ActivityDeps {
   /** Our metadata database (profiles, datasets, deliveries). */
@@ -38,7 +42,7 @@ export interface ActivityDeps {
   maxConcurrentFiles?: number;
   /** Connections to the source database this worker holds at most (default: files × connections per file + 2). */
   maxSourceConnections?: number;
-  /** Source connections one file reads over at once (default 1; the worker passes its setting). */
+  /** Source connections one file reads over at once, for every format (default: each format's own). */
   connectionsPerFile?: number;
   /** Raw bytes per key slice of a file read over several connections (default SLICE_BYTES). */
   sliceBytes?: number;
@@ -56,7 +60,8 @@ export function createActivities(deps: ActivityDeps) {
   const maxFiles = deps.maxConcurrentFiles ?? 2;
   const slots = new FileSlots(maxFiles);
   // Sized for the files the slots allow, so the next file reuses a finished one's buffers.
-  const perFile = deps.connectionsPerFile ?? 1;
+  // Buffers and slots for the most connections a file may use (the formats' defaults go up to 2).
+  const perFile = deps.connectionsPerFile ?? DEFAULT_CONNECTIONS_PER_FILE;
   const pools = encoderPools(partBytes, maxFiles, deps.partsInFlight ?? 2, 2, undefined, perFile);
   const source = new SourceConnections(
     deps.sourcePool,
@@ -82,7 +87,7 @@ export function createActivities(deps: ActivityDeps) {
       const endTimer = metrics.fileUploadSeconds.startTimer();
       metrics.filesInFlight.inc();
       try {
-        const file = await uploadFile({ ...gated, partBytes, pools, connectionsPerFile: perFile }, input);
+        const file = await uploadFile({ ...gated, partBytes, pools }, input);
         endTimer();
         return file;
       } finally {

@@ -29,7 +29,7 @@ export interface UploadDeps {
   partsInFlight?: number;
   /** The worker's export buffers, shared by its files (see encoderPools). */
   pools: EncoderPools;
-  /** Source connections one file reads over at once (default 1). */
+  /** Source connections one file reads over at once (default: the format's own). */
   connectionsPerFile?: number;
   /** Raw bytes per key slice when it does (tests make it small to slice small tables). */
   sliceBytes?: number;

@@ -7,7 +7,12 @@ import { createWorker } from './create-worker';
 import { servedInstance } from './served-instance';
 import { announceShutdown, shutdownGraceMs, shutdownOptions } from './graceful-shutdown';
 import { describeTemporalSecurity, temporalSecurity } from '../common/infra/temporal-settings';
-import { connectionsPerFile, maxSourceConnections, SOURCE_APPLICATION_NAME } from '../common/infra/source-connections';
+import {
+  connectionsPerFile,
+  DEFAULT_CONNECTIONS_PER_FILE,
+  maxSourceConnections,
+  SOURCE_APPLICATION_NAME,
+} from '../common/infra/source-connections';
 
 import { WorkerLogger, routeConsole } from './logging';
 import { freeLoopbackPort, metricsPortFromEnv } from './metrics-server';
@@ -73,7 +78,8 @@ export async function runWorker(
   // and their application_name shows them in pg_stat_activity.
   const perFile = opts.connectionsPerFile ?? connectionsPerFile();
   const maxSource =
-    opts.maxSourceConnections ?? maxSourceConnections(process.env, opts.maxConcurrentFiles ?? 2, perFile);
+    opts.maxSourceConnections ??
+    maxSourceConnections(process.env, opts.maxConcurrentFiles ?? 2, perFile ?? DEFAULT_CONNECTIONS_PER_FILE);
   const sourcePool = createPool(config.sourceDatabaseUrl, maxSource, noteDbError, SOURCE_APPLICATION_NAME);
   try {
     await assertMigrated(metaPool);
@@ -87,7 +93,7 @@ export async function runWorker(
         metaPool,
         sourcePool,
         maxSourceConnections: maxSource,
-        connectionsPerFile: perFile,
+        ...(perFile ? { connectionsPerFile: perFile } : {}),
         sourceDatabaseUrl: config.sourceDatabaseUrl,
         aws,
         ...(instance ? { instance: instance.name } : {}),

@@ -47,6 +47,8 @@ function copyTextEncoder(f: CopyTextFormat): FormatEncoder {
     format: f.format,
     contentType: f.contentType,
     compressesInside: false,
+    // Postgres renders the text: one backend, one core, is a single stream's ceiling.
+    defaultConnectionsPerFile: 2,
     sampleRowSql: f.sampleRowSql,
     async open(client: PoolClient, source: RangeSource, _blocks: unknown, copy: RunCopy): Promise<EncodedRange> {
       const { q } = source;

@@ -15,7 +15,7 @@ export interface ExportDeps {
   pools: EncoderPools;
   /** Target size of one part, after compression. */
   partBytes: number;
-  /** Source connections one file may read over at once (range-copy.ts); default 1. */
+  /** Source connections one file may read over at once (range-copy.ts); default: the format's own. */
   connectionsPerFile?: number;
   /** Raw bytes per slice of the key when a file is read over several connections (key-slices.ts). */
   sliceBytes?: number;
@@ -53,7 +53,7 @@ export async function exportRange(
     const partCompression: Compression = x.encoder.compressesInside ? 'none' : x.compression;
     const parts = new PartEncoder(partCompression, deps.partBytes, BLOCK_BYTES, 2, deps.pools);
     const copy = rangeCopy(client, deps.sourcePool, x, parts.blocks, {
-      lanes: deps.connectionsPerFile ?? 1,
+      lanes: deps.connectionsPerFile ?? x.encoder.defaultConnectionsPerFile,
       ...(deps.sliceBytes ? { sliceBytes: deps.sliceBytes } : {}),
     });
     const source = await x.encoder.open(client, x, parts.blocks, copy).catch((e: unknown) => {

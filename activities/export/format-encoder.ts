@@ -39,6 +39,11 @@ export interface FormatEncoder {
   /** Compresses inside its own bytes (Parquet's pages): the part layer then gets compression 'none'. */
   readonly compressesInside: boolean;
   /**
+   * Source connections a file reads over unless the worker sets a number: more only help
+   * a format whose ceiling is the Postgres backend rather than its own encoder.
+   */
+  readonly defaultConnectionsPerFile: number;
+  /**
    * SQL over the row `datashare_src` giving text about as long as the row is in
    * this format: plan-export samples it to size files.
    */

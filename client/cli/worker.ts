@@ -25,7 +25,7 @@ export function addWorkerCommand(program: Command): void {
     )
     .option(
       '--connections-per-file <n>',
-      'source connections one file is read over at once, as slices of an integer key in one snapshot; the bytes are the same whatever the number (default 2, or DATASHARE_CONNECTIONS_PER_FILE; README, Performance)',
+      'source connections one file is read over at once, as slices of an integer key in one snapshot; the bytes are the same whatever the number (default: 2 for CSV and JSON Lines, 1 for Parquet, or DATASHARE_CONNECTIONS_PER_FILE for all; README, Large shares)',
     )
     .option(
       '--metrics-port <port>',

@@ -15,15 +15,18 @@ export const SOURCE_APPLICATION_NAME = 'datashare-source';
 /**
  * DATASHARE_CONNECTIONS_PER_FILE / `worker --connections-per-file`: how many source
  * connections one file reads over, as slices of its key in one snapshot
- * (activities/export/range-copy.ts). One Postgres backend formats rows on one core,
- * which is a single stream's ceiling; the default, 2, is what measured best on a
- * 2-core machine (README, Performance).
+ * (activities/export/range-copy.ts), for every format. Unset, each format has its own
+ * default (FormatEncoder.defaultConnectionsPerFile): 2 for CSV and JSON Lines, whose
+ * ceiling is the Postgres backend rendering text; 1 for Parquet, whose ceiling is its
+ * encoder. Measured (README, Benchmark): on 2 cores CSV+gzip 1.21× faster with 2, no
+ * faster with 4; Parquet 0.95× with 2, at 46 MB more memory.
  */
 export const DEFAULT_CONNECTIONS_PER_FILE = 2;
 
-export function connectionsPerFile(env: NodeJS.ProcessEnv = process.env): number {
+/** The setting, or undefined for each format's own default. */
+export function connectionsPerFile(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const n = Number(env.DATASHARE_CONNECTIONS_PER_FILE);
-  return Number.isInteger(n) && n > 0 ? n : DEFAULT_CONNECTIONS_PER_FILE;
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /**

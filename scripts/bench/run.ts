@@ -32,7 +32,7 @@ import { measureScaling } from './scaling';
  *   DATASHARE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench   profile the worker
  *   DATASHARE_MEMORY_TRACE=500 npm run bench -- --worker-log /tmp/w.log   the worker's stderr, to a file
  *
- * Workers run as `bin/datashare worker` with its defaults (--max-concurrent-files 2, --connections-per-file 2,
+ * Workers run as `bin/datashare worker` with its defaults (--max-concurrent-files 2, connections per file by format: 2 for text, 1 for Parquet,
  * 5 MiB parts, 2 in flight, and the launcher's memory settings).
  */
 

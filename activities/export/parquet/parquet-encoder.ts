@@ -44,6 +44,8 @@ export const PARQUET: FormatEncoder = {
   format: 'parquet',
   contentType: 'application/vnd.apache.parquet',
   compressesInside: true,
+  // The encoder, not Postgres, is Parquet's ceiling: a second connection measured 0.95× the speed at 46 MB more.
+  defaultConnectionsPerFile: 1,
   // Files are sized from the rows' Postgres text: Parquet, columnar, encoded and compressed, comes
   // out smaller than that on every table measured, so files stay under --max-file-size (often well under).
   sampleRowSql: 'datashare_src::text',
