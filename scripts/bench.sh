@@ -3,6 +3,9 @@
 # `npm run bench:schedules [-- --n 1000]` (here as `bench.sh schedules`): see scripts/bench-schedules.ts.
 # `npm run bench:load [-- --gb 0.05 --profiles 50]` (here as `bench.sh load`): see scripts/bench/load.ts.
 set -euo pipefail
+# The machine's load before the bench's own install and build raise it: what says whether anything else runs.
+DATASHARE_BENCH_LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)"
+export DATASHARE_BENCH_LOAD_BEFORE
 source "$(dirname "$0")/prepare.sh"
 npm run --silent build
 # The peers the bench measures datashare against: DuckDB with its postgres and httpfs extensions (PyPI).
