@@ -147,8 +147,21 @@ describe('instances: one sharer identity and task queue per instance, a worker p
   }
 
   it('the workers check their identity: each polls its queue as its own principal', () => {
-    expect(workerA.stderr()).toContain(`instance "${a.name}" (${a.principal}), task queue "${a.queue}"`);
-    expect(workerB.stderr()).toContain(`instance "${b.name}" (${b.principal}), task queue "${b.queue}"`);
+    // What a worker said, whether its log lines are JSON (not a terminal) or plain text.
+    const said = (w: WorkerProcess): string =>
+      w
+        .stderr()
+        .split('\n')
+        .map((line) => {
+          try {
+            return (JSON.parse(line) as { msg?: string }).msg ?? line;
+          } catch {
+            return line;
+          }
+        })
+        .join('\n');
+    expect(said(workerA)).toContain(`instance "${a.name}" (${a.principal}), task queue "${a.queue}"`);
+    expect(said(workerB)).toContain(`instance "${b.name}" (${b.principal}), task queue "${b.queue}"`);
   });
 
   it("doctor checks a worker polls each instance's queue", async () => {
