@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
+import { loadBeforeBench } from './machine-load';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
@@ -54,12 +55,6 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
     w.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
   });
   return w;
-}
-
-/** The load bench.sh noted before its own install and build raised it (run directly: the load now). */
-function loadBefore(): number {
-  const noted = Number(process.env.DATASHARE_BENCH_LOAD_BEFORE);
-  return process.env.DATASHARE_BENCH_LOAD_BEFORE && Number.isFinite(noted) ? noted : loadavg()[0];
 }
 
 async function main(): Promise<void> {
@@ -129,7 +124,7 @@ async function main(): Promise<void> {
       await ds.setProfile(`${run}-p${String(i).padStart(4, '0')}`, { ...destination(`round/${i}/`), plan: run });
 
     log(
-      `machine: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; 1-minute load before: ${loadBefore().toFixed(2)}${loadBefore() > 0.5 ? ' (not idle: figures not worth quoting)' : ''}`,
+      `machine: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; 1-minute load before: ${loadBeforeBench().toFixed(2)}${loadBeforeBench() > 0.5 ? ' (not idle: figures not worth quoting)' : ''}`,
     );
     workers.push(await startWorker(env), await startWorker(env));
     const t0 = Date.now();

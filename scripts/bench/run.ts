@@ -11,6 +11,7 @@ import { duckdb, handWritten, type TextFormat } from './peers';
 import { BENCH_TENANT, FRIENDLY, REALISTIC, ensureTable, type BenchTable } from './tables';
 import { REPO_ROOT, readStackEnv } from '../local/stack-env';
 import { peakRssMb, startWorker, stopWorker } from './bench-worker';
+import { loadBeforeBench } from './machine-load';
 import { measureScaling } from './scaling';
 
 /**
@@ -70,9 +71,7 @@ function loadNote(): string {
 }
 
 function idleCheck(): string {
-  // bench.sh notes the load before its own install and build; run directly, it is the load now.
-  const noted = Number(process.env.DATASHARE_BENCH_LOAD_BEFORE);
-  const l = Number.isFinite(noted) && process.env.DATASHARE_BENCH_LOAD_BEFORE ? noted : loadavg()[0];
+  const l = loadBeforeBench();
   return l > 0.5
     ? `1-minute load before the bench: ${l.toFixed(2)}: something else is running; these figures are not worth quoting`
     : `1-minute load before the bench: ${l.toFixed(2)} (idle)`;

@@ -110,7 +110,6 @@ export async function createEndUserRole(opts: {
   requireExternalId?: boolean;
   extraActions?: string[];
 }): Promise<EndUserRole> {
-  const iam = await iamAs(opts.account);
   const name = uniqueName('datashare-writer');
   const externalId = opts.externalId ?? `ext-${randomBytes(8).toString('hex')}`;
   const trust = {
@@ -134,18 +133,7 @@ export async function createEndUserRole(opts: {
       },
     ],
   };
-  const role = await iam.send(
-    new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust) }),
-  );
-  await iam.send(
-    new PutRolePolicyCommand({
-      RoleName: name,
-      PolicyName: 'datashare-write',
-      PolicyDocument: JSON.stringify(permissions),
-    }),
-  );
-  iam.destroy();
-  return { roleArn: role.Role!.Arn!, externalId };
+  return { roleArn: await createRoleFromPolicies(opts.account, name, trust, permissions), externalId };
 }
 
 export async function getObjectBytes(account: Account, bucket: string, key: string): Promise<Buffer> {

@@ -2,13 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { workflowIdFor } from '../../common/contracts/delivery';
 import { testEnv } from '../../scripts/local/stack-env';
-import {
-  createBucket,
-  createEndUserRole,
-  endUserProfile,
-  getObjectBytes,
-  uniqueName,
-} from '../../scripts/local/end-user-account';
+import { getObjectBytes, uniqueName } from '../../scripts/local/end-user-account';
+import { paddedDelivery } from '../support/padded-delivery';
 import { startHarness, type Harness } from '../support/harness';
 import { activityAttempts } from '../support/history';
 import { S3Injector, type RecordedRequest } from '../support/s3-injector';
@@ -40,20 +35,7 @@ describe('expiring role credentials during an upload', () => {
       partBytes: PART,
       partsInFlight: 1,
     });
-    const table = uniqueName('expiry_rows').replace(/-/g, '_');
-    await h.pool.query(
-      `CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) || repeat(' pad', 25) AS v FROM generate_series(1, 160000) g`,
-    );
-    await h.ds.setDataset(dataset, {
-      sql: `SELECT * FROM ${table}`,
-      keyColumns: ['id'],
-      compression: 'none',
-      sameForEveryone: true,
-    });
-    bucket = uniqueName('expiry');
-    await createBucket('other', bucket);
-    const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'e/' });
-    profile = (await h.ds.setProfile(uniqueName('expiry-p'), endUserProfile(role, bucket, 'e/'))).id;
+    ({ bucket, profile } = await paddedDelivery(h, { name: 'expiry', dataset, rows: 160000, prefix: 'e/' }));
   });
 
   beforeEach(() => injector.reset());

@@ -2,13 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { workflowIdFor, type DeliveryView } from '../../common/contracts/delivery';
 import { testEnv } from '../../scripts/local/stack-env';
-import {
-  createBucket,
-  createEndUserRole,
-  endUserProfile,
-  getObjectBytes,
-  uniqueName,
-} from '../../scripts/local/end-user-account';
+import { getObjectBytes, uniqueName } from '../../scripts/local/end-user-account';
+import { paddedDelivery } from '../support/padded-delivery';
 import { startHarness, type Harness } from '../support/harness';
 import { activityAttempts } from '../support/history';
 import { INTERNAL_ERROR, REQUEST_TIMEOUT, SLOW_DOWN } from '../support/injector-faults';
@@ -63,20 +58,7 @@ describe('flaky S3: every fault still delivers the same bytes', () => {
       partBytes: PART,
       partsInFlight: 2,
     });
-    const table = uniqueName('flaky_rows').replace(/-/g, '_');
-    await h.pool.query(
-      `CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) || repeat(' pad', 25) AS v FROM generate_series(1, ${ROWS}) g`,
-    );
-    await h.ds.setDataset(dataset, {
-      sql: `SELECT * FROM ${table}`,
-      keyColumns: ['id'],
-      compression: 'none',
-      sameForEveryone: true,
-    });
-    bucket = uniqueName('flaky');
-    await createBucket('other', bucket);
-    const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 'f/' });
-    profile = (await h.ds.setProfile(uniqueName('flaky-p'), endUserProfile(role, bucket, 'f/'))).id;
+    ({ bucket, profile } = await paddedDelivery(h, { name: 'flaky', dataset, rows: ROWS, prefix: 'f/' }));
     const ref = await deliver('clean run');
     expect(ref.d.bytes).toBeGreaterThan(4 * PART);
     expect(ref.d.uploadedBytes).toBe(ref.d.bytes);

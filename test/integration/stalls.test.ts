@@ -3,13 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { workflowIdFor, type DeliveryView } from '../../common/contracts/delivery';
 import { SOCKET_IDLE_TIMEOUT_MS } from '../../common/infra/aws-resilience';
 import { testEnv } from '../../scripts/local/stack-env';
-import {
-  createBucket,
-  createEndUserRole,
-  endUserProfile,
-  getObjectBytes,
-  uniqueName,
-} from '../../scripts/local/end-user-account';
+import { getObjectBytes, uniqueName } from '../../scripts/local/end-user-account';
+import { paddedDelivery } from '../support/padded-delivery';
 import { startHarness, type Harness } from '../support/harness';
 import { activityAttempts } from '../support/history';
 import { S3Injector } from '../support/s3-injector';
@@ -55,20 +50,7 @@ describe('stalls longer than the heartbeat timeout', () => {
       stsEndpoint: injector.url,
       partBytes: PART,
     });
-    const table = uniqueName('stall_rows').replace(/-/g, '_');
-    await h.pool.query(
-      `CREATE TABLE ${table} AS SELECT g AS id, md5(g::text) || repeat(' pad', 25) AS v FROM generate_series(1, 90000) g`,
-    );
-    await h.ds.setDataset(dataset, {
-      sql: `SELECT * FROM ${table}`,
-      keyColumns: ['id'],
-      compression: 'none',
-      sameForEveryone: true,
-    });
-    bucket = uniqueName('stall');
-    await createBucket('other', bucket);
-    const role = await createEndUserRole({ account: 'other', bucket, allowPrefix: 's/' });
-    profile = (await h.ds.setProfile(uniqueName('stall-p'), endUserProfile(role, bucket, 's/'))).id;
+    ({ bucket, profile } = await paddedDelivery(h, { name: 'stall', dataset, rows: 90000, prefix: 's/' }));
   });
 
   beforeEach(async () => {
